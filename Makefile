@@ -1,0 +1,93 @@
+# vtdscope — build, test, install.
+#   make            libvtd (static + shared), tools
+#   make check      install missing deps, build normal + ASan/UBSan, run every test
+#   make install    PREFIX=/usr/local DESTDIR=
+#   make clean
+# Out-of-tree: O=dir (default build), SAN=1 for the sanitizer build.
+
+O ?= build
+SAN ?= 0
+PREFIX ?= /usr/local
+DESTDIR ?=
+LIBDIR ?= $(PREFIX)/lib
+INCDIR ?= $(PREFIX)/include
+BINDIR ?= $(PREFIX)/bin
+
+CC ?= gcc
+OPT ?= -O2
+CFLAGS_ALL := -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -Werror $(OPT) -g -Iinclude $(CFLAGS)
+# tests and the generator also see testdata/ headers
+$(O)/tests/%.o $(O)/testdata/%.o: CFLAGS_ALL += -Itestdata -Itests
+LDFLAGS_ALL := $(LDFLAGS)
+ifeq ($(SAN),1)
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+CFLAGS_ALL += $(SANFLAGS)
+LDFLAGS_ALL += $(SANFLAGS)
+endif
+
+DUMPLIBS := $(shell pkg-config --libs libkdumpfile 2>/dev/null || echo -lkdumpfile) -lz -llzo2 -lsnappy -lzstd
+DUMPCFLAGS := $(shell pkg-config --cflags libkdumpfile 2>/dev/null)
+
+LIB_SRCS := $(wildcard lib/*.c)
+LIB_OBJS := $(LIB_SRCS:%.c=$(O)/%.o)
+TD_SRCS := $(filter-out testdata/vtd-gen.c,$(wildcard testdata/*.c))
+TD_OBJS := $(TD_SRCS:%.c=$(O)/%.o)
+TEST_SRCS := $(wildcard tests/test_*.c)
+TEST_BINS := $(TEST_SRCS:tests/%.c=$(O)/tests/%)
+SCENARIOS := $(wildcard testdata/scenarios/*.scn)
+SOVER := 0
+
+.PHONY: all lib tests gen check check-build install clean demo bench deps
+all: lib
+
+lib: $(O)/libvtd.a $(O)/libvtd.so
+
+$(O)/%.o: %.c $(wildcard include/vtd/*.h) $(wildcard testdata/*.h) $(wildcard tests/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(DUMPCFLAGS) -fPIC -c -o $@ $<
+
+$(O)/libvtd.a: $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(O)/libvtd.so: $(LIB_OBJS)
+	$(CC) $(LDFLAGS_ALL) -shared -Wl,-soname,libvtd.so.$(SOVER) -o $@ $^
+
+$(O)/testdata/libtd.a: $(TD_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(O)/vtd-gen: $(O)/testdata/vtd-gen.o $(O)/testdata/libtd.a $(O)/libvtd.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(DUMPLIBS)
+
+$(O)/tests/%: $(O)/tests/%.o $(O)/tests/check.o $(O)/testdata/libtd.a $(O)/libvtd.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(DUMPLIBS)
+
+# Synthetic dumps and expected answers, generated at build time (never in git).
+gen: $(O)/gen/.stamp
+$(O)/gen/.stamp: $(O)/vtd-gen $(SCENARIOS)
+	@mkdir -p $(O)/gen
+	$(O)/vtd-gen -o $(O)/gen $(SCENARIOS)
+	@touch $@
+
+tests: lib $(TEST_BINS) $(if $(wildcard testdata/vtd-gen.c),gen)
+
+deps:
+	@scripts/install-deps --check 2>/dev/null || scripts/install-deps
+
+check: deps
+	$(MAKE) O=build tests
+	$(MAKE) O=build/san SAN=1 OPT=-O1 tests
+	@tests/run-tests build build/san
+
+install: lib
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR)/vtd
+	install -m 644 $(O)/libvtd.a $(DESTDIR)$(LIBDIR)/libvtd.a
+	install -m 755 $(O)/libvtd.so $(DESTDIR)$(LIBDIR)/libvtd.so.$(SOVER)
+	ln -sf libvtd.so.$(SOVER) $(DESTDIR)$(LIBDIR)/libvtd.so
+	install -m 644 include/vtd/*.h $(DESTDIR)$(INCDIR)/vtd/
+
+clean:
+	rm -rf build
+
+-include mk/*.mk

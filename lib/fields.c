@@ -1,0 +1,118 @@
+/* Generic bit-field tables (see fields.h). */
+#include "vtd/fields.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+uint64_t vtd_bits(const uint64_t *q, unsigned lo, unsigned hi)
+{
+	unsigned w = hi - lo + 1, qi = lo / 64, sh = lo % 64;
+	uint64_t v = q[qi] >> sh;
+	if (sh && sh + w > 64)
+		v |= q[qi + 1] << (64 - sh);
+	return w >= 64 ? v : v & ((1ull << w) - 1);
+}
+
+uint64_t vtd_field_get(const uint64_t *q, const struct vtd_field *f)
+{
+	uint64_t v = vtd_bits(q, f->lo, f->hi);
+	return f->kind == VTD_F_ADDR ? v << (f->lo % 64) : v;
+}
+
+const struct vtd_field *vtd_format_field(const struct vtd_format *fmt, const char *name)
+{
+	for (unsigned i = 0; i < fmt->nfields; i++)
+		if (!strcmp(fmt->fields[i].name, name))
+			return &fmt->fields[i];
+	return NULL;
+}
+
+static const char *cond_why(unsigned cond)
+{
+	switch (cond) {
+	case VTD_C_SNP: return "SNP needs ECAP.SC or scalable mode";
+	case VTD_C_TM: return "TM needs ECAP.DT";
+	case VTD_C_SLPS2M: return "2 MiB page needs CAP.SLLPS bit 0";
+	case VTD_C_SLPS1G: return "1 GiB page needs CAP.SLLPS bit 1";
+	case VTD_C_FL1G: return "1 GiB page needs CAP.FL1GP";
+	case VTD_C_EIM: return "32-bit destination needs IRTA.EIME";
+	}
+	return "condition not met";
+}
+
+unsigned vtd_format_check(const struct vtd_format *fmt, const uint64_t *q,
+			  unsigned haw, unsigned conds, struct vtd_rsvd *first)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < fmt->nfields; i++) {
+		const struct vtd_field *f = &fmt->fields[i];
+		uint64_t v = vtd_bits(q, f->lo, f->hi), bad = 0;
+		char why[64] = "";
+		if (!v)
+			continue;
+		if (f->kind == VTD_F_RSVD) {
+			bad = v;
+			snprintf(why, sizeof(why), "reserved");
+		} else if (f->cond && !(conds & f->cond)) {
+			bad = v;
+			snprintf(why, sizeof(why), "%s", cond_why(f->cond));
+		} else if (f->kind == VTD_F_ADDR) {
+			/* field bit j is address bit (lo % 64) + j */
+			unsigned abs_lo = f->lo % 64;
+			if (haw <= abs_lo)
+				bad = v;
+			else if (haw - abs_lo < 64)
+				bad = v >> (haw - abs_lo) << (haw - abs_lo);
+			if (bad)
+				snprintf(why, sizeof(why), "above host address width %u", haw);
+		}
+		if (!bad)
+			continue;
+		if (n++ == 0 && first) {
+			*first = (struct vtd_rsvd){ .field = f->name, .lo = f->lo, .hi = f->hi, .bits = bad };
+			memcpy(first->why, why, sizeof(why));
+		}
+	}
+	return n;
+}
+
+static void put(char *buf, size_t len, size_t *pos, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void put(char *buf, size_t len, size_t *pos, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(*pos < len ? buf + *pos : NULL, *pos < len ? len - *pos : 0, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		*pos += (size_t)n;
+}
+
+size_t vtd_format_describe(const struct vtd_format *fmt, const uint64_t *q,
+			   char *buf, size_t len)
+{
+	size_t pos = 0;
+	if (len)
+		buf[0] = 0;
+	for (unsigned i = 0; i < fmt->nfields; i++) {
+		const struct vtd_field *f = &fmt->fields[i];
+		uint64_t v = vtd_field_get(q, f);
+		const char *sep = pos ? " " : "";
+		switch (f->kind) {
+		case VTD_F_FLAG:
+			put(buf, len, &pos, "%s%s=%u", sep, f->name, (unsigned)v);
+			break;
+		case VTD_F_RSVD:
+		case VTD_F_IGN:
+			if (v)
+				put(buf, len, &pos, "%s%s(%u:%u)=0x%" PRIx64, sep, f->name,
+				    f->hi, f->lo, v);
+			break;
+		default:
+			put(buf, len, &pos, "%s%s=0x%" PRIx64, sep, f->name, v);
+		}
+	}
+	return pos;
+}
