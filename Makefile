@@ -37,12 +37,16 @@ TEST_BINS := $(TEST_SRCS:tests/%.c=$(O)/tests/%)
 SCENARIOS := $(wildcard testdata/scenarios/*.scn)
 SOVER := 0
 
+CLI_SRCS := $(wildcard cli/*.c) $(wildcard commands/*.c)
+CLI_OBJS := $(CLI_SRCS:%.c=$(O)/%.o)
+CLILIBS := $(DUMPLIBS) -ldw -lelf
+
 .PHONY: all lib tests gen check check-build install clean demo bench deps
-all: lib
+all: lib $(O)/vtd
 
 lib: $(O)/libvtd.a $(O)/libvtd.so
 
-$(O)/%.o: %.c $(wildcard include/vtd/*.h) $(wildcard testdata/*.h) $(wildcard tests/*.h)
+$(O)/%.o: %.c $(wildcard include/vtd/*.h) $(wildcard testdata/*.h) $(wildcard tests/*.h) $(wildcard cli/*.h) $(wildcard commands/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(DUMPCFLAGS) -fPIC -c -o $@ $<
 
@@ -52,6 +56,11 @@ $(O)/libvtd.a: $(LIB_OBJS)
 
 $(O)/libvtd.so: $(LIB_OBJS)
 	$(CC) $(LDFLAGS_ALL) -shared -Wl,-soname,libvtd.so.$(SOVER) -o $@ $^
+
+$(O)/cli/%.o $(O)/commands/%.o: CFLAGS_ALL += -I. -Icli
+
+$(O)/vtd: $(CLI_OBJS) $(O)/libvtd.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CLILIBS)
 
 $(O)/testdata/libtd.a: $(TD_OBJS)
 	@rm -f $@
@@ -70,7 +79,7 @@ $(O)/gen/.stamp: $(O)/vtd-gen $(SCENARIOS)
 	$(O)/vtd-gen -o $(O)/gen $(SCENARIOS)
 	@touch $@
 
-tests: lib $(TEST_BINS) $(if $(wildcard testdata/vtd-gen.c),gen)
+tests: lib $(O)/vtd $(TEST_BINS) $(if $(wildcard testdata/vtd-gen.c),gen)
 
 deps:
 	@scripts/install-deps --check 2>/dev/null || scripts/install-deps
@@ -80,12 +89,14 @@ check: deps
 	$(MAKE) O=build/san SAN=1 OPT=-O1 tests
 	@tests/run-tests build build/san
 
-install: lib
+install: lib $(O)/vtd
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR)/vtd
 	install -m 644 $(O)/libvtd.a $(DESTDIR)$(LIBDIR)/libvtd.a
 	install -m 755 $(O)/libvtd.so $(DESTDIR)$(LIBDIR)/libvtd.so.$(SOVER)
 	ln -sf libvtd.so.$(SOVER) $(DESTDIR)$(LIBDIR)/libvtd.so
 	install -m 644 include/vtd/*.h $(DESTDIR)$(INCDIR)/vtd/
+	install -d $(DESTDIR)$(BINDIR)
+	install -m 755 $(O)/vtd $(DESTDIR)$(BINDIR)/vtd
 
 clean:
 	rm -rf build

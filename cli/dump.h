@@ -1,0 +1,20 @@
+/* Dump files as memory sources: ELF and kdump-compressed through
+ * libkdumpfile; flattened streams through our own record index. */
+#ifndef CLI_DUMP_H
+#define CLI_DUMP_H
+
+#include <stddef.h>
+#include "vtd/mem.h"
+
+struct dump;
+
+struct dump *dump_open(const char *path, char *err, size_t errlen);
+void dump_close(struct dump *d);
+/* Physical reads; an excluded page reads as an error "excluded page". */
+struct vtd_mem dump_mem(struct dump *d);
+/* The VMCOREINFO value of key ("OSRELEASE", "NUMBER(phys_base)"): 0 or -1. */
+int dump_vmcoreinfo(struct dump *d, const char *key, char *val, size_t len);
+/* "elf", "diskdump", "flattened" */
+const char *dump_format(const struct dump *d);
+
+#endif

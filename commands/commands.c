@@ -1,0 +1,782 @@
+/* vtd commands (see commands.h).  Each command writes through a sink, so the
+ * same code gives crash-style columns or JSON. */
+#include "commands.h"
+#include "sink.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char vtd_commands_usage[] =
+	"  units                          DMAR units: registers, mode, table addresses\n"
+	"  root [UNIT]                    present root entries\n"
+	"  context [BDF]                  present context entries (scalable: PASID entries)\n"
+	"  pasid BDF [PASID]              PASID directory and table entries of a device\n"
+	"  map BDF [--pasid N]            IOVA -> physical mappings of a device\n"
+	"  translate BDF IOVA [--pasid N] [--write]\n"
+	"                                 walk one request, level by level\n"
+	"  who PADDR [LEN]                every device/PASID/IOVA that reaches a physical range\n"
+	"  domains                        the kernel's DMA domains\n"
+	"  devices                        PCI devices and their IOMMU attachment\n"
+	"  irte [UNIT]                    present interrupt-remapping entries\n"
+	"  qi [UNIT]                      invalidation queue slots and wait status\n"
+	"  check                          walk everything; report every problem found\n"
+	"BDF is [SEGMENT:]BUS:DEV.FN in hex; --unit NAME picks the unit when ambiguous.\n";
+
+struct cmd {
+	struct vtd_cmdctx *c;
+	struct sink *s;
+	const char *unit_name;     /* --unit */
+	int64_t pasid;             /* --pasid, VTD_NO_PASID if not given */
+	bool write;
+};
+
+static int usage_err(struct cmd *k, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int usage_err(struct cmd *k, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(k->c->err, "%s: ", k->c->prog ? k->c->prog : "vtd");
+	va_start(ap, fmt);
+	vfprintf(k->c->err, fmt, ap);
+	va_end(ap);
+	fputc('\n', k->c->err);
+	return 2;
+}
+
+static int parse_u64(const char *s, uint64_t *v)
+{
+	char *end;
+	errno = 0;
+	*v = strtoull(s, &end, 0);
+	return errno || end == s || *end ? -1 : 0;
+}
+
+/* [SSSS:]BB:DD.F, hex */
+static int parse_bdf(const char *s, int *seg, unsigned *bus, unsigned *devfn)
+{
+	unsigned a, b, d, f;
+	char tail;
+	if (sscanf(s, "%x:%x:%x.%x%c", &a, &b, &d, &f, &tail) == 4) {
+		if (a > 0xffff || b > 0xff || d > 0x1f || f > 7)
+			return -1;
+		*seg = (int)a, *bus = b, *devfn = d << 3 | f;
+		return 0;
+	}
+	if (sscanf(s, "%x:%x.%x%c", &b, &d, &f, &tail) == 3) {
+		if (b > 0xff || d > 0x1f || f > 7)
+			return -1;
+		*seg = -1, *bus = b, *devfn = d << 3 | f;
+		return 0;
+	}
+	return -1;
+}
+
+static void fmt_bdf(char *buf, size_t n, unsigned seg, uint16_t sid)
+{
+	snprintf(buf, n, "%04x:%02x:%02x.%x", seg, sid >> 8, (sid >> 3) & 0x1f, sid & 7);
+}
+
+static const struct vtd_unit *unit_by_name(struct cmd *k, const char *name)
+{
+	for (size_t i = 0; i < k->c->nunits; i++)
+		if (!strcmp(k->c->units[i].name, name))
+			return &k->c->units[i];
+	return NULL;
+}
+
+/* The unit that translates a device: --unit, else the kernel's own record
+ * (device_domain_info->iommu), else the unit of that segment whose tables
+ * have a present context for it, else the only unit of that segment. */
+static const struct vtd_unit *unit_for(struct cmd *k, int seg, unsigned bus, unsigned devfn)
+{
+	const struct vtd_unit *cand = NULL;
+	unsigned ncand = 0;
+	if (k->unit_name)
+		return unit_by_name(k, k->unit_name);
+	if (k->c->ks)
+		for (size_t i = 0; i < k->c->ks->ndevices; i++) {
+			const struct vtd_kdevice *d = &k->c->ks->devices[i];
+			if (d->bus == bus && d->devfn == devfn && (seg < 0 || d->segment == seg) &&
+			    d->unit >= 0 && (size_t)d->unit < k->c->nunits)
+				return &k->c->units[d->unit];
+		}
+	for (size_t i = 0; i < k->c->nunits; i++) {
+		const struct vtd_unit *u = &k->c->units[i];
+		struct vtd_devctx dc;
+		struct vtd_error e;
+		if (seg >= 0 && u->segment != seg)
+			continue;
+		if (vtd_devctx_get(k->c->mem, u, vtd_sid(bus, devfn), VTD_NO_PASID, &dc, &e) == 0)
+			return u;
+		cand = u;
+		ncand++;
+	}
+	return ncand == 1 ? cand : NULL;
+}
+
+static const char *perm_str(unsigned p)
+{
+	static const char *s[] = { "--", "r-", "-w", "rw" };
+	return s[p & 3];
+}
+
+static void raw_hex(char *buf, size_t n, const uint64_t *q, unsigned nq)
+{
+	size_t pos = 0;
+	buf[0] = 0;
+	for (unsigned i = nq; i-- > 0 && pos < n;)
+		pos += (size_t)snprintf(buf + pos, n - pos, "%s%016" PRIx64, i == nq - 1 ? "" : ":", q[i]);
+}
+
+static void put_error(struct cmd *k, const struct vtd_error *e)
+{
+	char b[700];
+	vtd_error_str(e, b, sizeof(b));
+	sink_row(k->s);
+	sink_str(k->s, "problem", b);
+	sink_row_end(k->s);
+}
+
+/* ---- units ---- */
+
+static const char *unit_mode(const struct vtd_unit *u)
+{
+	return vtd_unit_scalable(u) ? "scalable" : "legacy";
+}
+
+static int cmd_units(struct cmd *k)
+{
+	sink_table(k->s, "units");
+	for (size_t i = 0; i < k->c->nunits; i++) {
+		const struct vtd_unit *u = &k->c->units[i];
+		const struct vtd_kunit *ku = k->c->ks ? &k->c->ks->units[i] : NULL;
+		sink_row(k->s);
+		sink_str(k->s, "unit", u->name);
+		sink_u64(k->s, "segment", u->segment);
+		if (ku)
+			sink_hex(k->s, "reg_phys", ku->reg_phys);
+		sink_str(k->s, "mode", unit_mode(u));
+		sink_hex(k->s, "cap", u->cap);
+		sink_hex(k->s, "ecap", u->ecap);
+		sink_u64(k->s, "haw", vtd_unit_haw(u));
+		sink_hex(k->s, "root", rtaddr_rta(u->rtaddr));
+		if (u->irta)
+			sink_hex(k->s, "irta", u->irta);
+		else
+			sink_null(k->s, "irta");
+		if (u->qi.iqa)
+			sink_hex(k->s, "iqa", u->qi.iqa);
+		else
+			sink_null(k->s, "iqa");
+		if (ku) {
+			sink_hex(k->s, "gcmd", ku->gcmd);
+			sink_hex(k->s, "flags", ku->flags);
+			if (ku->has_copied_tables)
+				sink_hex(k->s, "copied_tables", ku->copied_tables);
+		}
+		sink_row_end(k->s);
+	}
+	sink_table_end(k->s);
+	return 0;
+}
+
+/* ---- root ---- */
+
+static int cmd_root(struct cmd *k, int argc, char **argv)
+{
+	const char *only = argc > 1 ? argv[1] : k->unit_name;
+	if (only && !unit_by_name(k, only))
+		return usage_err(k, "no unit named '%s'", only);
+	sink_table(k->s, "root_entries");
+	for (size_t i = 0; i < k->c->nunits; i++) {
+		const struct vtd_unit *u = &k->c->units[i];
+		uint64_t rt = rtaddr_rta(u->rtaddr), q[512];
+		struct vtd_error e;
+		if (only && strcmp(u->name, only))
+			continue;
+		vtd_error_init(&e);
+		if (vtd_mem_read_qwords(k->c->mem, rt, q, 512, &e)) {
+			snprintf(e.unit, sizeof(e.unit), "%s", u->name);
+			e.table = rt;
+			put_error(k, &e);
+			continue;
+		}
+		for (unsigned bus = 0; bus < 256; bus++) {
+			struct vtd_root_entry re = { q[2 * bus], q[2 * bus + 1] };
+			char raw[40];
+			if (!re.lo && !re.hi)
+				continue;
+			sink_row(k->s);
+			sink_str(k->s, "unit", u->name);
+			sink_hex(k->s, "bus", bus);
+			raw_hex(raw, sizeof(raw), q + 2 * bus, 2);
+			sink_str(k->s, "raw", raw);
+			if (vtd_unit_scalable(u)) {
+				sink_bool(k->s, "lp", root_lp(&re));
+				sink_hex(k->s, "lctp", root_entry_lctp(&re));
+				sink_bool(k->s, "up", root_up(&re));
+				sink_hex(k->s, "uctp", root_entry_uctp(&re));
+			} else {
+				sink_bool(k->s, "present", root_present(&re));
+				sink_hex(k->s, "ctp", root_ctp(&re));
+			}
+			struct vtd_rsvd r;
+			if (vtd_format_check(vtd_unit_scalable(u) ? &vtd_fmt_root_sm : &vtd_fmt_root_legacy,
+					     q + 2 * bus, vtd_unit_haw(u), 0, &r))
+				sink_str(k->s, "problem", r.field);
+			sink_row_end(k->s);
+		}
+	}
+	sink_table_end(k->s);
+	return 0;
+}
+
+/* ---- context ---- */
+
+struct ctxwalk { struct cmd *k; const struct vtd_unit *u; int seg; int bus, devfn; unsigned nprob; };
+
+static void devctx_row(struct cmd *k, const struct vtd_unit *u, const struct vtd_devctx *dc)
+{
+	char bdf[20], raw[160];
+	fmt_bdf(bdf, sizeof(bdf), u->segment, dc->sid);
+	sink_row(k->s);
+	sink_str(k->s, "unit", u->name);
+	sink_str(k->s, "bdf", bdf);
+	if (dc->pasid == VTD_NO_PASID)
+		sink_null(k->s, "pasid");
+	else
+		sink_i64(k->s, "pasid", dc->pasid);
+	sink_i64(k->s, "did", dc->did);
+	sink_str(k->s, "xlate", vtd_xtype_name(dc->xtype));
+	if (dc->xtype == VTD_XT_SL || dc->xtype == VTD_XT_NESTED) {
+		sink_hex(k->s, "sl_root", dc->sl_root);
+		sink_u64(k->s, "sl_levels", dc->sl_levels);
+	}
+	if (dc->xtype == VTD_XT_FL || dc->xtype == VTD_XT_NESTED) {
+		sink_hex(k->s, "fl_root", dc->fl_root);
+		sink_u64(k->s, "fl_levels", dc->fl_levels);
+	}
+	sink_bool(k->s, "fpd", dc->fpd);
+	raw_hex(raw, sizeof(raw), dc->raw_context, vtd_unit_scalable(u) ? 4 : 2);
+	sink_str(k->s, "context", raw);
+	if (vtd_unit_scalable(u)) {
+		raw_hex(raw, sizeof(raw), dc->raw_pasid, 4);
+		sink_str(k->s, "pasid_entry", raw);
+	}
+	sink_row_end(k->s);
+}
+
+static int cw_dev(void *arg, const struct vtd_devctx *dc)
+{
+	struct ctxwalk *w = arg;
+	if (w->bus >= 0 && (dc->sid >> 8 != w->bus || (dc->sid & 0xff) != w->devfn))
+		return 0;
+	devctx_row(w->k, w->u, dc);
+	return 0;
+}
+
+static int cw_diag(void *arg, const struct vtd_error *e)
+{
+	struct ctxwalk *w = arg;
+	if (w->bus >= 0 && (e->bus != w->bus || e->devfn != w->devfn))
+		return 0;
+	w->nprob++;
+	put_error(w->k, e);
+	return 0;
+}
+
+static int cmd_context(struct cmd *k, int argc, char **argv)
+{
+	struct ctxwalk w = { k, NULL, -1, -1, -1, 0 };
+	if (argc > 1) {
+		unsigned bus, devfn;
+		if (parse_bdf(argv[1], &w.seg, &bus, &devfn))
+			return usage_err(k, "bad bus:dev.fn '%s' (want [SEGMENT:]BUS:DEV.FN in hex)", argv[1]);
+		w.bus = (int)bus, w.devfn = (int)devfn;
+	}
+	sink_table(k->s, "contexts");
+	for (size_t i = 0; i < k->c->nunits; i++) {
+		w.u = &k->c->units[i];
+		if ((w.seg >= 0 && w.u->segment != w.seg) || (k->unit_name && strcmp(w.u->name, k->unit_name)))
+			continue;
+		struct vtd_walk_ops ops = { cw_dev, NULL, cw_diag, &w };
+		vtd_unit_walk(k->c->mem, w.u, false, &ops);
+	}
+	sink_table_end(k->s);
+	return w.nprob ? 1 : 0;
+}
+
+/* ---- pasid ---- */
+
+static int cmd_pasid(struct cmd *k, int argc, char **argv)
+{
+	int seg;
+	unsigned bus, devfn;
+	uint64_t want = 0;
+	if (argc < 2 || parse_bdf(argv[1], &seg, &bus, &devfn))
+		return usage_err(k, "usage: pasid BDF [PASID]");
+	if (argc > 2 && (parse_u64(argv[2], &want) || want >= (1u << 20)))
+		return usage_err(k, "bad PASID '%s' (0..0xfffff)", argv[2]);
+	const struct vtd_unit *u = unit_for(k, seg, bus, devfn);
+	if (!u)
+		return usage_err(k, "%s: no unit translates this device (use --unit)", argv[1]);
+	if (!vtd_unit_scalable(u))
+		return usage_err(k, "%s is in legacy mode: no PASID tables", u->name);
+	struct ctxwalk w = { k, u, seg, (int)bus, (int)devfn, 0 };
+	sink_table(k->s, "pasid_entries");
+	if (argc > 2) {
+		struct vtd_devctx dc;
+		struct vtd_error e;
+		if (vtd_devctx_get(k->c->mem, u, vtd_sid(bus, devfn), (int64_t)want, &dc, &e)) {
+			put_error(k, &e);
+			w.nprob++;
+		} else {
+			devctx_row(k, u, &dc);
+		}
+	} else {
+		struct vtd_walk_ops ops = { cw_dev, NULL, cw_diag, &w };
+		vtd_unit_walk(k->c->mem, u, false, &ops);
+	}
+	sink_table_end(k->s);
+	return w.nprob ? 1 : 0;
+}
+
+/* ---- map ---- */
+
+struct mapw { struct cmd *k; unsigned nprob; };
+
+static int mw_map(void *arg, const struct vtd_devctx *dc, const struct vtd_mapping *m)
+{
+	struct mapw *w = arg;
+	(void)dc;
+	sink_row(w->k->s);
+	sink_hex(w->k->s, "iova", m->iova);
+	sink_hex(w->k->s, "iova_end", m->iova + m->size);
+	sink_hex(w->k->s, "pa", m->pa);
+	sink_hex(w->k->s, "size", m->size);
+	sink_str(w->k->s, "perm", perm_str(m->perm));
+	if (m->page_size)
+		sink_hex(w->k->s, "page", m->page_size);
+	else
+		sink_str(w->k->s, "page", "identity");
+	sink_row_end(w->k->s);
+	return 0;
+}
+
+static int mw_diag(void *arg, const struct vtd_error *e)
+{
+	struct mapw *w = arg;
+	w->nprob++;
+	put_error(w->k, e);
+	return 0;
+}
+
+static int cmd_map(struct cmd *k, int argc, char **argv)
+{
+	int seg;
+	unsigned bus, devfn;
+	if (argc < 2 || parse_bdf(argv[1], &seg, &bus, &devfn))
+		return usage_err(k, "usage: map BDF [--pasid N]");
+	const struct vtd_unit *u = unit_for(k, seg, bus, devfn);
+	if (!u)
+		return usage_err(k, "%s: no unit translates this device (use --unit)", argv[1]);
+	struct vtd_devctx dc;
+	struct vtd_error e;
+	if (vtd_devctx_get(k->c->mem, u, vtd_sid(bus, devfn), k->pasid, &dc, &e)) {
+		char b[700];
+		vtd_error_str(&e, b, sizeof(b));
+		fprintf(k->c->err, "%s: %s\n", k->c->prog, b);
+		return 1;
+	}
+	struct mapw w = { k, 0 };
+	struct vtd_walk_ops ops = { NULL, mw_map, mw_diag, &w };
+	sink_table(k->s, "mappings");
+	vtd_map_walk(k->c->mem, u, &dc, &ops);
+	sink_table_end(k->s);
+	return w.nprob ? 1 : 0;
+}
+
+/* ---- translate ---- */
+
+static int cmd_translate(struct cmd *k, int argc, char **argv)
+{
+	int seg;
+	unsigned bus, devfn;
+	uint64_t iova;
+	if (argc < 3 || parse_bdf(argv[1], &seg, &bus, &devfn))
+		return usage_err(k, "usage: translate BDF IOVA [--pasid N] [--write]");
+	if (parse_u64(argv[2], &iova))
+		return usage_err(k, "bad IOVA '%s'", argv[2]);
+	const struct vtd_unit *u = unit_for(k, seg, bus, devfn);
+	if (!u)
+		return usage_err(k, "%s: no unit translates this device (use --unit)", argv[1]);
+	struct vtd_request rq = { vtd_sid(bus, devfn), k->pasid, iova,
+				  k->write ? VTD_ACC_WRITE : VTD_ACC_READ };
+	struct vtd_translation *t = malloc(sizeof(*t));
+	if (!t)
+		return usage_err(k, "out of memory");
+	unsigned f = vtd_translate(k->c->mem, u, &rq, t);
+	sink_table(k->s, "steps");
+	for (unsigned i = 0; i < t->nsteps; i++) {
+		const struct vtd_step *st = &t->steps[i];
+		char raw[160];
+		sink_row(k->s);
+		sink_str(k->s, "stage", vtd_stage_name(st->stage));
+		if (st->level >= 0)
+			sink_i64(k->s, "level", st->level);
+		else
+			sink_null(k->s, "level");
+		sink_u64(k->s, "index", st->index);
+		sink_hex(k->s, "table", st->table);
+		raw_hex(raw, sizeof(raw), st->raw, st->nraw > 4 ? 4 : st->nraw);
+		sink_str(k->s, "raw", raw);
+		sink_row_end(k->s);
+	}
+	sink_table_end(k->s);
+	sink_str(k->s, "unit", u->name);
+	sink_hex(k->s, "iova", iova);
+	sink_str(k->s, "access", k->write ? "write" : "read");
+	if (f) {
+		char b[700];
+		vtd_error_str(&t->err, b, sizeof(b));
+		sink_hex(k->s, "fault", f);
+		sink_str(k->s, "reason", vtd_fault_str(f));
+		sink_str(k->s, "detail", b);
+	} else {
+		sink_hex(k->s, "pa", t->pa);
+		sink_hex(k->s, "page", t->page_size);
+		sink_str(k->s, "perm", perm_str(t->perm));
+		sink_str(k->s, "xlate", vtd_xtype_name(t->xtype));
+		sink_i64(k->s, "did", t->did);
+		if (t->pasid >= 0)
+			sink_i64(k->s, "pasid", t->pasid);
+	}
+	free(t);
+	return f ? 1 : 0;
+}
+
+/* ---- who ---- */
+
+struct whow { struct cmd *k; unsigned n, nprob; };
+
+static int who_hit(void *arg, const struct vtd_rmap_hit *h)
+{
+	struct whow *w = arg;
+	char bdf[20];
+	fmt_bdf(bdf, sizeof(bdf), h->unit->segment, h->dc->sid);
+	w->n++;
+	sink_row(w->k->s);
+	sink_str(w->k->s, "unit", h->unit->name);
+	sink_str(w->k->s, "bdf", bdf);
+	if (h->dc->pasid == VTD_NO_PASID)
+		sink_null(w->k->s, "pasid");
+	else
+		sink_i64(w->k->s, "pasid", h->dc->pasid);
+	sink_hex(w->k->s, "iova", h->iova);
+	sink_hex(w->k->s, "pa", h->pa);
+	sink_hex(w->k->s, "size", h->size);
+	sink_str(w->k->s, "perm", perm_str(h->perm));
+	sink_str(w->k->s, "xlate", vtd_xtype_name(h->dc->xtype));
+	sink_row_end(w->k->s);
+	return 0;
+}
+
+static int who_diag(void *arg, const struct vtd_error *e)
+{
+	struct whow *w = arg;
+	(void)e;
+	w->nprob++;
+	return 0;
+}
+
+static int cmd_who(struct cmd *k, int argc, char **argv)
+{
+	uint64_t pa, len = 1;
+	if (argc < 2 || parse_u64(argv[1], &pa))
+		return usage_err(k, "usage: who PADDR [LEN]");
+	if (argc > 2 && (parse_u64(argv[2], &len) || !len))
+		return usage_err(k, "bad length '%s'", argv[2]);
+	struct whow w = { k, 0, 0 };
+	sink_table(k->s, "reached_by");
+	vtd_rmap(k->c->mem, k->c->units, (unsigned)k->c->nunits, pa, len, who_hit, who_diag, &w);
+	sink_table_end(k->s);
+	if (w.nprob)
+		sink_note(k->s, "(%u table problems were skipped; 'vtd check' lists them)", w.nprob);
+	return 0;
+}
+
+/* ---- domains / devices (need the kernel state) ---- */
+
+static int need_ks(struct cmd *k, const char *what)
+{
+	if (k->c->ks)
+		return 0;
+	return usage_err(k, "'%s' needs the kernel's structures (a vmlinux with -x); "
+			 "not available with --root", what);
+}
+
+static int cmd_domains(struct cmd *k)
+{
+	if (need_ks(k, "domains"))
+		return 2;
+	struct vtd_kstate *ks = k->c->ks;
+	sink_table(k->s, "domains");
+	for (size_t i = 0; i < ks->ndomains; i++) {
+		const struct vtd_kdomain *d = &ks->domains[i];
+		sink_row(k->s);
+		sink_hex(k->s, "domain", d->addr);
+		sink_hex(k->s, "type", d->type);
+		sink_hex(k->s, "pgd", d->pgd);
+		sink_i64(k->s, "agaw", d->agaw);
+		sink_bool(k->s, "first_level", d->first_level);
+		for (size_t u = 0; u < ks->nunits && u < 8; u++) {
+			char key[40];
+			snprintf(key, sizeof(key), "did_%s", ks->units[u].unit.name);
+			if (d->did[u] >= 0)
+				sink_i64(k->s, key, d->did[u]);
+		}
+		sink_row_end(k->s);
+	}
+	sink_table_end(k->s);
+	return 0;
+}
+
+static int cmd_devices(struct cmd *k)
+{
+	if (need_ks(k, "devices"))
+		return 2;
+	struct vtd_kstate *ks = k->c->ks;
+	sink_table(k->s, "devices");
+	for (size_t i = 0; i < ks->ndevices; i++) {
+		const struct vtd_kdevice *d = &ks->devices[i];
+		char bdf[20], id[16];
+		fmt_bdf(bdf, sizeof(bdf), d->segment, vtd_sid(d->bus, d->devfn));
+		snprintf(id, sizeof(id), "%04x:%04x", d->vendor, d->device);
+		sink_row(k->s);
+		sink_str(k->s, "bdf", bdf);
+		sink_str(k->s, "id", id);
+		sink_str(k->s, "driver", d->driver[0] ? d->driver : "-");
+		sink_str(k->s, "unit", d->unit >= 0 ? ks->units[d->unit].unit.name : "-");
+		if (d->domain >= 0)
+			sink_hex(k->s, "domain", ks->domains[d->domain].addr);
+		else
+			sink_null(k->s, "domain");
+		if (d->pasid_table_dir)
+			sink_hex(k->s, "pasid_dir", d->pasid_table_dir);
+		sink_row_end(k->s);
+	}
+	sink_table_end(k->s);
+	return 0;
+}
+
+/* ---- irte ---- */
+
+struct irw { struct cmd *k; const struct vtd_unit *u; unsigned nprob; };
+
+static int ir_entry(void *arg, uint32_t index, const struct vtd_irte *e, const struct vtd_error *err)
+{
+	struct irw *w = arg;
+	struct sink *s = w->k->s;
+	if (!e) {
+		w->nprob++;
+		put_error(w->k, err);
+		return 0;
+	}
+	char raw[40];
+	uint64_t q[2] = { e->low, e->high };
+	raw_hex(raw, sizeof(raw), q, 2);
+	sink_row(s);
+	sink_str(s, "unit", w->u->name);
+	sink_u64(s, "index", index);
+	sink_str(s, "format", irte_im(e) ? "posted" : "remapped");
+	if (irte_im(e)) {
+		sink_hex(s, "vector", irte_vv(e));
+		sink_hex(s, "pda", irte_pda(e));
+	} else {
+		sink_hex(s, "vector", irte_vector(e));
+		sink_hex(s, "dest", irte_dest_id(e, irta_eime(w->u->irta)));
+	}
+	char sid[20];
+	fmt_bdf(sid, sizeof(sid), w->u->segment, (uint16_t)irte_sid(e));
+	sink_str(s, "sid", sid + 5);
+	sink_u64(s, "sq", irte_sq(e));
+	sink_u64(s, "svt", irte_svt(e));
+	sink_str(s, "raw", raw);
+	sink_row_end(s);
+	return 0;
+}
+
+static int cmd_irte(struct cmd *k, int argc, char **argv)
+{
+	const char *only = argc > 1 ? argv[1] : k->unit_name;
+	if (only && !unit_by_name(k, only))
+		return usage_err(k, "no unit named '%s'", only);
+	struct irw w = { k, NULL, 0 };
+	sink_table(k->s, "irtes");
+	for (size_t i = 0; i < k->c->nunits; i++) {
+		w.u = &k->c->units[i];
+		if ((only && strcmp(w.u->name, only)) || !w.u->irta)
+			continue;
+		vtd_irte_iter(k->c->mem, w.u->name, w.u->irta, ir_entry, &w);
+	}
+	sink_table_end(k->s);
+	return w.nprob ? 1 : 0;
+}
+
+/* ---- qi ---- */
+
+static int qi_slot(void *arg, const struct vtd_qi_slot *sl, const struct vtd_error *err)
+{
+	struct irw *w = arg;
+	struct sink *s = w->k->s;
+	if (!sl) {
+		w->nprob++;
+		put_error(w->k, err);
+		return 0;
+	}
+	char raw[80];
+	const uint64_t q[4] = { sl->desc.qw0, sl->desc.qw1, sl->desc.qw2, sl->desc.qw3 };
+	raw_hex(raw, sizeof(raw), q, iqa_dw(w->u->qi.iqa) ? 4 : 2);
+	sink_row(s);
+	sink_str(s, "unit", w->u->name);
+	sink_u64(s, "index", sl->index);
+	sink_str(s, "type", qi_type_name(sl->type));
+	if (sl->status >= 0)
+		sink_i64(s, "status", sl->status);
+	else
+		sink_null(s, "status");
+	if (sl->type == QI_IWD_TYPE && qi_iwd_sw(&sl->desc)) {
+		sink_hex(s, "status_addr", qi_iwd_status_addr(&sl->desc));
+		sink_hex(s, "status_data", qi_iwd_status_data(&sl->desc));
+		/* Linux points the status address at desc_status[slot] and resets
+		 * it to QI_FREE once it has seen QI_DONE: only IN_USE is pending. */
+		if (!sl->has_wait_status)
+			sink_str(s, "wait", "unreadable");
+		else if (sl->wait_done)
+			sink_str(s, "wait", "done");
+		else if (sl->wait_status == QI_IN_USE)
+			sink_str(s, "wait", "pending");
+		else
+			sink_str(s, "wait", sl->wait_status == QI_FREE ? "reclaimed" : "other");
+	}
+	sink_str(s, "raw", raw);
+	sink_row_end(s);
+	return 0;
+}
+
+static int cmd_qi(struct cmd *k, int argc, char **argv)
+{
+	const char *only = argc > 1 ? argv[1] : k->unit_name;
+	if (only && !unit_by_name(k, only))
+		return usage_err(k, "no unit named '%s'", only);
+	struct irw w = { k, NULL, 0 };
+	sink_table(k->s, "qi_slots");
+	for (size_t i = 0; i < k->c->nunits; i++) {
+		w.u = &k->c->units[i];
+		if ((only && strcmp(w.u->name, only)) || !w.u->qi.iqa)
+			continue;
+		vtd_qi_iter(k->c->mem, w.u->name, &w.u->qi, qi_slot, &w);
+	}
+	sink_table_end(k->s);
+	return w.nprob ? 1 : 0;
+}
+
+/* ---- check ---- */
+
+struct chk { struct cmd *k; unsigned nprob, ndev; };
+
+static int ck_dev(void *arg, const struct vtd_devctx *dc) { (void)dc; ((struct chk *)arg)->ndev++; return 0; }
+static int ck_map(void *arg, const struct vtd_devctx *dc, const struct vtd_mapping *m)
+{ (void)arg; (void)dc; (void)m; return 0; }
+static int ck_diag(void *arg, const struct vtd_error *e)
+{
+	struct chk *w = arg;
+	w->nprob++;
+	put_error(w->k, e);
+	return 0;
+}
+
+static int cmd_check(struct cmd *k)
+{
+	struct chk w = { k, 0, 0 };
+	struct vtd_walk_ops ops = { ck_dev, ck_map, ck_diag, &w };
+	sink_table(k->s, "problems");
+	for (size_t i = 0; i < k->c->nunits; i++)
+		vtd_unit_walk(k->c->mem, &k->c->units[i], true, &ops);
+	if (k->c->ks)
+		for (size_t i = 0; i < k->c->ks->nmissing; i++) {
+			sink_row(k->s);
+			sink_str(k->s, "problem", k->c->ks->missing[i]);
+			sink_row_end(k->s);
+			w.nprob++;
+		}
+	sink_table_end(k->s);
+	sink_u64(k->s, "devices_walked", w.ndev);
+	sink_u64(k->s, "problems_found", w.nprob);
+	return w.nprob ? 1 : 0;
+}
+
+int vtd_command(struct vtd_cmdctx *ctx, int argc, char **argv)
+{
+	struct cmd k = { ctx, NULL, NULL, VTD_NO_PASID, false };
+	char *args[16];
+	int n = 0;
+	if (argc < 1)
+		return usage_err(&k, "no command; commands:\n%s", vtd_commands_usage);
+	/* pull the options out; keep the positional words in order */
+	for (int i = 0; i < argc; i++) {
+		uint64_t v;
+		if (!strcmp(argv[i], "--unit") && i + 1 < argc) {
+			k.unit_name = argv[++i];
+		} else if (!strcmp(argv[i], "--pasid") && i + 1 < argc) {
+			if (parse_u64(argv[++i], &v) || v >= (1u << 20))
+				return usage_err(&k, "bad PASID '%s' (0..0xfffff)", argv[i]);
+			k.pasid = (int64_t)v;
+		} else if (!strcmp(argv[i], "--write")) {
+			k.write = true;
+		} else if (argv[i][0] == '-' && argv[i][1] == '-') {
+			return usage_err(&k, "unknown option '%s'", argv[i]);
+		} else if (n < 16) {
+			args[n++] = argv[i];
+		}
+	}
+	if (k.unit_name && !unit_by_name(&k, k.unit_name))
+		return usage_err(&k, "no unit named '%s'", k.unit_name);
+	k.s = sink_new(ctx->out, ctx->json);
+	if (!k.s)
+		return usage_err(&k, "out of memory");
+	sink_str(k.s, "command", args[0]);
+	const char *c = args[0];
+	int rc;
+	if (!strcmp(c, "units"))
+		rc = cmd_units(&k);
+	else if (!strcmp(c, "root"))
+		rc = cmd_root(&k, n, args);
+	else if (!strcmp(c, "context"))
+		rc = cmd_context(&k, n, args);
+	else if (!strcmp(c, "pasid"))
+		rc = cmd_pasid(&k, n, args);
+	else if (!strcmp(c, "map"))
+		rc = cmd_map(&k, n, args);
+	else if (!strcmp(c, "translate"))
+		rc = cmd_translate(&k, n, args);
+	else if (!strcmp(c, "who"))
+		rc = cmd_who(&k, n, args);
+	else if (!strcmp(c, "domains"))
+		rc = cmd_domains(&k);
+	else if (!strcmp(c, "devices"))
+		rc = cmd_devices(&k);
+	else if (!strcmp(c, "irte"))
+		rc = cmd_irte(&k, n, args);
+	else if (!strcmp(c, "qi"))
+		rc = cmd_qi(&k, n, args);
+	else if (!strcmp(c, "check"))
+		rc = cmd_check(&k);
+	else
+		rc = usage_err(&k, "unknown command '%s'; commands:\n%s", c, vtd_commands_usage);
+	if (sink_free(k.s))
+		rc = usage_err(&k, "write error on output");
+	return rc;
+}
