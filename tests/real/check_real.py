@@ -1,0 +1,448 @@
+#!/usr/bin/python3
+"""Checks of the real-kernel tier (make check-real), run after scripts/real/real-dumps.sh.
+
+    /usr/bin/python3 tests/real/check_real.py --realdir REALDIR [MODE...]
+
+Prints "PASS name" / "FAIL name: reason" per check (plus "INFO ..." detail
+lines and "SKIP name: reason" lines, which are not counted), then
+"N passed, N failed" as the last line; exits 1 if any check failed.  Per mode (legacy, scalable) it checks:
+
+  run-M                    the guest cycle completed (run.json ok, .complete written)
+  dumps-exist-M            vmcore.kdump / .flat / .elf present, non-empty, right magic
+  crash-M-{kdump,flat,elf} crash -s opens the dump: `sys` shows the release and the
+                           sysrq panic, `mod` lists e1000e, `rd -p` of the root table
+                           agrees with the oracle
+  drgn-M-{kdump,elf}       drgn opens the dump and the oracle completes on it
+  oracle-kdump-vs-elf-M    both dumps give the same oracle output
+  oracle-sane-M            >=1 unit in the expected mode, present context entries,
+                           writable mappings for virtio-net, virtio-blk and e1000e,
+                           present IRTEs (and PASID entries in scalable mode)
+  oracle-kernel-view-M     each device's page-table root in the hardware entries is
+                           its dmar_domain's pgd (the kernel's own view)
+  ground-truth-M           expected keys; capture-kernel takeover lines; post-takeover
+                           DMA pages (must be non-empty for legacy); crashkernel range
+                           agrees with the oracle's crashk_res
+  dma-pages-mapped-M       every post-takeover DMA page is mapped writable, per the
+                           oracle, to the NIC the packet arrived on
+  vtd-vs-oracle-M          placeholder: compare `vtd --json` with the oracle (SKIP
+                           until the CLI exists; see compare_vtd_with_oracle)
+Oracle outputs are kept as REALDIR/M/oracle-{kdump,elf}.json.
+"""
+import argparse
+import concurrent.futures
+import json
+import os
+import re
+import shlex
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ORACLE = os.path.join(HERE, "vtd_oracle.py")
+PY = "/usr/bin/python3"
+DUMPS = {"kdump": ("vmcore.kdump", b"KDUMP   "),
+         "flat": ("vmcore.flat", b"makedumpfile\0"),
+         "elf": ("vmcore.elf", b"\x7fELF")}
+# PCI IDs of the devices QEMU puts behind the IOMMU (run_guest.py)
+DEVICES = {"virtio-net": ("0x1af4", "0x1041"), "virtio-blk": ("0x1af4", "0x1042"),
+           "e1000e": ("0x8086", "0x10d3")}
+GROUND_TRUTH_KEYS = ("schema", "release", "mode", "kernel_cmdline", "crashkernel", "iommu_log",
+                     "host_times_ns", "packets", "post_takeover_dma", "post_takeover_dma_pages")
+
+
+class Results:
+    def __init__(self):
+        self.passed = self.failed = 0
+
+    def ok(self, name, detail=""):
+        self.passed += 1
+        print("PASS %s" % name, flush=True)
+        if detail:
+            print("INFO %s: %s" % (name, detail), flush=True)
+
+    def fail(self, name, reason):
+        self.failed += 1
+        print("FAIL %s: %s" % (name, one_line(reason)), flush=True)
+
+    def skip(self, name, reason):
+        print("SKIP %s: %s" % (name, reason), flush=True)
+
+    def check(self, name, cond, reason, detail=""):
+        (self.ok(name, detail) if cond else self.fail(name, reason))
+        return cond
+
+
+def one_line(text, limit=400):
+    text = " | ".join(x.strip() for x in str(text).splitlines() if x.strip())
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def tail(text, n=3):
+    """The last n non-empty lines of a tool's output, as one line."""
+    return one_line("\n".join([x for x in text.splitlines() if x.strip()][-n:]))
+
+
+def run(cmd, timeout, stdin=None):
+    t = time.monotonic()
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+                           stdin=stdin if stdin is not None else subprocess.DEVNULL)
+        return p.returncode, p.stdout, p.stderr, time.monotonic() - t
+    except subprocess.TimeoutExpired:
+        return -1, "", "timed out after %ds" % timeout, time.monotonic() - t
+
+
+def run_oracle(vmlinux, dump, out):
+    if not os.path.exists(dump):
+        return -1, "", "%s does not exist" % dump, 0.0
+    return run([PY, ORACLE, "--vmlinux", vmlinux, "-o", out, dump], 600)
+
+
+def run_crash(vmlinux, dump, cmdfile):
+    if not os.path.exists(dump):
+        return -1, "", "%s does not exist" % dump, 0.0
+    return run(["crash", "-s", "-i", cmdfile, vmlinux, dump], 600)
+
+
+def strip_volatile(o):
+    o = json.loads(json.dumps(o))
+    o.pop("dump", None)
+    o.get("summary", {}).pop("seconds", None)
+    o.get("summary", {}).pop("missing_pages", None)
+    for u in o.get("units", []):
+        u.pop("ir_table_missing_pages", None)	# zero pages: kept in -l, dropped in -E
+    return o
+
+
+def writable_intervals(oracle):
+    """[(pa_start, pa_end, bdf)] of every writable mapping in the oracle output."""
+    iv = []
+    for u in oracle["units"]:
+        for m in u["mappings"]:
+            for r in m["ranges"]:
+                if r["w"]:
+                    pa = int(r["pa"], 16)
+                    iv.append((pa, pa + int(r["iova_end"], 16) - int(r["iova"], 16), m["bdf"]))
+    iv.sort()
+    return iv
+
+
+def devices_by_name(oracle):
+    res = {}
+    for d in oracle.get("pci_devices", []):
+        for name, (ven, dev) in DEVICES.items():
+            if d["vendor"] == ven and d["device"] == dev:
+                res[name] = d
+    return res
+
+
+# ------------------------------------------------------------------------------------------
+# checks
+
+
+def check_dumps_exist(R, mode, rdir):
+    bad = []
+    for kind, (fn, magic) in DUMPS.items():
+        p = os.path.join(rdir, fn)
+        if not os.path.exists(p) or os.path.getsize(p) == 0:
+            bad.append("%s missing or empty" % fn)
+            continue
+        with open(p, "rb") as f:
+            if f.read(len(magic)) != magic:
+                bad.append("%s: wrong magic" % fn)
+    sizes = ", ".join("%s %.1f MB" % (fn, os.path.getsize(os.path.join(rdir, fn)) / 1e6)
+                      for fn, _ in DUMPS.values() if os.path.exists(os.path.join(rdir, fn)))
+    return R.check("dumps-exist-%s" % mode, not bad, "; ".join(bad), sizes)
+
+
+def check_crash(R, mode, kind, res, release, root_pa, root_raw):
+    name = "crash-%s-%s" % (mode, kind)
+    rc, out, err, secs = res
+    problems = []
+    if rc != 0:
+        return R.fail(name, "crash exit status %d: %s" % (rc, tail(err or out)))
+    if not re.search(r"RELEASE:\s*%s\b" % re.escape(release), out):
+        problems.append("`sys` does not show RELEASE %s" % release)
+    if "sysrq triggered crash" not in out:
+        problems.append("`sys` does not show the sysrq panic")
+    if not re.search(r"\be1000e\b", out):
+        problems.append("`mod` does not list e1000e")
+    if root_pa is not None:
+        m = re.search(r"^\s*%x:\s+([0-9a-f]{16})\s+([0-9a-f]{16})" % root_pa, out, re.M)
+        if not m:
+            problems.append("`rd -p 0x%x` printed nothing" % root_pa)
+        elif root_raw and ["0x" + m.group(1), "0x" + m.group(2)] != root_raw:
+            problems.append("root table bytes differ from the oracle: crash %s %s, oracle %s"
+                            % (m.group(1), m.group(2), root_raw))
+    R.check(name, not problems, "; ".join(problems), "%.1fs" % secs)
+
+
+def check_oracle_sane(R, mode, o):
+    name = "oracle-sane-%s" % mode
+    p = []
+    units = o.get("units", [])
+    if not units:
+        return R.fail(name, "no DMAR unit")
+    if any(u["mode"] != mode for u in units):
+        p.append("unit mode %s, expected %s" % ([u["mode"] for u in units], mode))
+    if not any(u["root_table_pa"] for u in units):
+        p.append("no root table")
+    ctx = [c for u in units for c in u["contexts"] if c["present"]]
+    if not ctx:
+        p.append("no present context entry")
+    devs = devices_by_name(o)
+    for dname in DEVICES:
+        d = devs.get(dname)
+        if not d:
+            p.append("%s not among the kernel's PCI devices" % dname)
+            continue
+        maps = [m for u in units for m in u["mappings"] if m["bdf"] == d["bdf"]]
+        if not maps:
+            p.append("no mapping for %s (%s)" % (dname, d["bdf"]))
+        elif not any(m["writable_pages_4k"] for m in maps):
+            p.append("no writable page mapped for %s (%s)" % (dname, d["bdf"]))
+        if mode == "scalable" and not any(m["pasid"] == 0 for m in maps):
+            p.append("no PASID 0 (RID2PASID) mapping for %s" % dname)
+    if not any(u["irtes"] for u in units):
+        p.append("no present IRTE")
+    if mode == "scalable" and not o["summary"]["pasid_entries"]:
+        p.append("no present PASID entry")
+    s = o["summary"]
+    R.check(name, not p, "; ".join(p),
+            "%d unit(s), %d contexts, %d PASID entries, %d mappings, %d ranges, %d pages, %d IRTEs"
+            % (s["units"], s["contexts"], s["pasid_entries"], s["mappings"], s["ranges"],
+               s["mapped_pages_4k"], s["irtes"]))
+
+
+def check_kernel_view(R, mode, o):
+    name = "oracle-kernel-view-%s" % mode
+    p, n = [], 0
+    unit_agaw = {u["segment"]: u["agaw"] for u in o["units"]}
+    for d in o["pci_devices"]:
+        dom = d.get("domain")
+        if not dom or dom["agaw"] != unit_agaw.get(int(d["bdf"][:4], 16)):
+            continue	# no domain, or top levels skipped (agaw > unit's): root differs legitimately
+        roots = {m["root_pa"] for u in o["units"] for m in u["mappings"]
+                 if m["bdf"] == d["bdf"] and m["translation"] != "pass-through"}
+        if not roots:
+            continue
+        n += 1
+        if roots != {dom["pgd_pa"]}:
+            p.append("%s: table root %s in hardware entries, dmar_domain pgd %s"
+                     % (d["bdf"], sorted(roots), dom["pgd_pa"]))
+    if n == 0:
+        p.append("no device with a domain to compare")
+    R.check(name, not p, "; ".join(p), "%d devices" % n)
+
+
+def check_ground_truth(R, mode, gt, release, oracle):
+    name = "ground-truth-%s" % mode
+    if gt is None:
+        return R.fail(name, "ground-truth.json missing or unreadable")
+    p = ["missing key %s" % k for k in GROUND_TRUTH_KEYS if k not in gt]
+    if not p:
+        if gt["mode"] != mode:
+            p.append("mode %s" % gt["mode"])
+        if gt["release"] != release:
+            p.append("release %s, expected %s" % (gt["release"], release))
+        log = gt["iommu_log"]
+        if not log.get("copied_translation_tables"):
+            p.append("no 'Copied translation tables' line")
+        if not log.get("copied_ir_table"):
+            p.append("no 'Copied IR table' line")
+        if mode == "legacy" and not gt["post_takeover_dma_pages"]:
+            p.append("no post-takeover DMA page")
+        ck = oracle and oracle["kernel"].get("crashk_res")
+        if ck and gt["crashkernel"] and ck != gt["crashkernel"]:
+            p.append("crashkernel %s (guest /proc/iomem) vs crashk_res %s (oracle)"
+                     % (gt["crashkernel"], ck))
+    pk = gt.get("packets", {})
+    R.check(name, not p, "; ".join(p),
+            "%s packets sent, %s after takeover, %s found after takeover on %d pages %s"
+            % (pk.get("sent"), pk.get("sent_after_tables_copied"),
+               pk.get("found_after_tables_copied"), len(gt.get("post_takeover_dma_pages", [])),
+               pk.get("found_after_tables_copied_by_nic")))
+
+
+def check_dma_mapped(R, mode, gt, o):
+    name = "dma-pages-mapped-%s" % mode
+    if gt is None or o is None:
+        return R.fail(name, "needs ground-truth.json and the oracle output")
+    iv = writable_intervals(o)
+    devs = devices_by_name(o)
+    nic_bdf = {n: devs[n]["bdf"] for n in ("virtio-net", "e1000e") if n in devs}
+
+    def bdfs_writing(pa):
+        return {b for s, e, b in iv if s <= pa < e}
+
+    p, counts = [], {}
+    for page in gt["post_takeover_dma_pages"]:
+        if not bdfs_writing(int(page, 16)):
+            p.append("page %s mapped writable to no device" % page)
+    for hit in gt["post_takeover_dma"]:
+        want = nic_bdf.get(hit["nic"])
+        got = bdfs_writing(int(hit["page"], 16))
+        if want and want not in got:
+            p.append("packet %d (%s) at %s: page not writable by %s (writable by %s)"
+                     % (hit["seq"], hit["nic"], hit["pa"], want, sorted(got) or "none"))
+        counts[hit["nic"]] = counts.get(hit["nic"], 0) + 1
+    if mode == "legacy" and not gt["post_takeover_dma_pages"]:
+        p.append("nothing to check (no post-takeover DMA page)")
+    R.check(name, not p, "; ".join(p[:5]) + (" (+%d more)" % (len(p) - 5) if len(p) > 5 else ""),
+            "%d pages, packets per NIC %s" % (len(gt["post_takeover_dma_pages"]), counts))
+
+
+def compare_vtd_with_oracle(R, mode, rdir, vmlinux, oracle):
+    """PLACEHOLDER for the vtdscope CLI: compare `vtd ... --json` with the oracle.
+
+    Until the CLI exists this reports SKIP.  To enable it now, set VTD_JSON_CMD to
+    a command template printing JSON in the oracle's schema subset (units[].name,
+    root_table_pa, contexts[].bdf/raw, mappings[].bdf/pasid/ranges, irtes[].index/raw),
+    e.g. VTD_JSON_CMD='build/vtd --vmlinux {vmlinux} {dump} dump --json'.
+    When the CLI's JSON schema is settled, replace the projection below with a
+    mapping from its schema to the oracle's (docs/oracle-schema.md).
+    """
+    name = "vtd-vs-oracle-%s" % mode
+    tmpl = os.environ.get("VTD_JSON_CMD")
+    if not tmpl:
+        return R.skip(name, "vtd CLI not built yet (set VTD_JSON_CMD to compare)")
+    if oracle is None:
+        return R.fail(name, "no oracle output")
+    for kind in ("kdump", "flat", "elf"):
+        dump = os.path.join(rdir, DUMPS[kind][0])
+        cmd = tmpl.format(vmlinux=shlex.quote(vmlinux), dump=shlex.quote(dump))
+        rc, out, err, _ = run(["sh", "-c", cmd], 600)
+        if rc != 0:
+            return R.fail("%s-%s" % (name, kind), "exit %d: %s" % (rc, tail(err)))
+        try:
+            got = json.loads(out)
+        except ValueError as e:
+            return R.fail("%s-%s" % (name, kind), "not JSON: %s" % e)
+
+        def project(o):
+            return [{
+                "name": u.get("name"), "root_table_pa": u.get("root_table_pa"),
+                "contexts": sorted((c["bdf"], tuple(c["raw"])) for c in u.get("contexts", [])),
+                "mappings": sorted((m["bdf"], m.get("pasid"), tuple(
+                    (r["iova"], r["iova_end"], r["pa"], r["r"], r["w"])
+                    for r in m.get("ranges", []))) for m in u.get("mappings", [])),
+                "irtes": sorted((i["index"], tuple(i["raw"])) for i in u.get("irtes", [])),
+            } for u in o.get("units", [])]
+
+        a, b = project(got), project(oracle)
+        diff = [k for k in ("name", "root_table_pa", "contexts", "mappings", "irtes")
+                if [x[k] for x in a] != [x[k] for x in b]]
+        R.check("%s-%s" % (name, kind), not diff, "differs in %s" % ", ".join(diff))
+
+
+# ------------------------------------------------------------------------------------------
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--realdir", required=True)
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("modes", nargs="*", default=["legacy", "scalable"])
+    args = ap.parse_args()
+    R = Results()
+    t0 = time.monotonic()
+
+    ctx = {}
+    for mode in args.modes:
+        rdir = os.path.join(args.realdir, mode)
+        try:
+            with open(os.path.join(rdir, "run.json")) as f:
+                runinfo = json.load(f)
+        except (OSError, ValueError) as e:
+            R.fail("run-%s" % mode, "no usable run.json in %s: %s" % (rdir, e))
+            continue
+        R.check("run-%s" % mode,
+                runinfo.get("ok") and os.path.exists(os.path.join(rdir, ".complete")),
+                "the guest run failed or is incomplete (%s; see %s/console.log)"
+                % ("; ".join(runinfo.get("failures", [])[:3]) or
+                   ("timed out" if runinfo.get("timed_out") else "no capture-done"), rdir))
+        rel = runinfo["release"]
+        vmlinux = os.path.join(args.realdir, "cache", "linux-" + rel, "vmlinux-" + rel)
+        d = runinfo.get("durations_s", {})
+        print("INFO %s run: %s" % (mode, ", ".join(
+            "%s %.1fs" % (label, d[k]) for label, k in (
+                ("boot", "boot_to_init"), ("panic->tables copied", "panic_to_tables_copied"),
+                ("crash-to-dump", "panic_to_capture_done"), ("total", "total")) if k in d)),
+            flush=True)
+        ctx[mode] = {"rdir": rdir, "release": rel, "vmlinux": vmlinux,
+                     "exists": check_dumps_exist(R, mode, rdir)}
+
+    # drgn/oracle first (the crash checks compare with its root table), in parallel
+    pool = concurrent.futures.ThreadPoolExecutor(max(1, args.jobs))
+    futs = {}
+    for mode, c in ctx.items():
+        for kind in ("kdump", "elf"):
+            futs[(mode, kind)] = pool.submit(run_oracle, c["vmlinux"],
+                                             os.path.join(c["rdir"], DUMPS[kind][0]),
+                                             os.path.join(c["rdir"], "oracle-%s.json" % kind))
+    for mode, c in ctx.items():
+        c["oracle"] = {}
+        for kind in ("kdump", "elf"):
+            rc, out, err, secs = futs[(mode, kind)].result()
+            path = os.path.join(c["rdir"], "oracle-%s.json" % kind)
+            o = None
+            if rc == 0:
+                try:
+                    with open(path) as f:
+                        o = json.load(f)
+                except (OSError, ValueError):
+                    o = None
+            c["oracle"][kind] = o
+            R.check("drgn-%s-%s" % (mode, kind), o is not None,
+                    "oracle failed (status %d): %s" % (rc, tail(err)), "%.1fs" % secs)
+
+    crash_futs = {}
+    for mode, c in ctx.items():
+        o = c["oracle"].get("kdump") or c["oracle"].get("elf")
+        root_pa, root_raw = None, None
+        if o and o["units"] and o["units"][0]["root_table_pa"]:
+            u = o["units"][0]
+            root_pa = int(u["root_table_pa"], 16)
+            bus0 = [r for r in u["root_entries"] if r["bus"] == 0]
+            root_raw = bus0[0]["raw"] if bus0 else ["0x%016x" % 0] * 2
+        c["root"] = (root_pa, root_raw)
+        cmdfile = os.path.join(c["rdir"], "crash-cmds.txt")
+        with open(cmdfile, "w") as f:
+            f.write("sys\nmod\n%sq\n" % ("rd -p -64 0x%x 4\n" % root_pa if root_pa is not None
+                                        else ""))
+        for kind in DUMPS:
+            crash_futs[(mode, kind)] = pool.submit(
+                run_crash, c["vmlinux"], os.path.join(c["rdir"], DUMPS[kind][0]), cmdfile)
+
+    for mode, c in ctx.items():
+        for kind in DUMPS:
+            check_crash(R, mode, kind, crash_futs[(mode, kind)].result(), c["release"], *c["root"])
+        ok, oe = c["oracle"].get("kdump"), c["oracle"].get("elf")
+        if ok and oe:
+            R.check("oracle-kdump-vs-elf-%s" % mode, strip_volatile(ok) == strip_volatile(oe),
+                    "oracle output differs between vmcore.kdump and vmcore.elf")
+        else:
+            R.fail("oracle-kdump-vs-elf-%s" % mode, "an oracle run failed")
+        o = ok or oe
+        if o:
+            check_oracle_sane(R, mode, o)
+            check_kernel_view(R, mode, o)
+        else:
+            R.fail("oracle-sane-%s" % mode, "no oracle output")
+        try:
+            with open(os.path.join(c["rdir"], "ground-truth.json")) as f:
+                gt = json.load(f)
+        except (OSError, ValueError):
+            gt = None
+        check_ground_truth(R, mode, gt, c["release"], o)
+        check_dma_mapped(R, mode, gt, o)
+        compare_vtd_with_oracle(R, mode, c["rdir"], c["vmlinux"], o)
+    pool.shutdown()
+    print("INFO checks took %.1fs" % (time.monotonic() - t0))
+    print("%d passed, %d failed" % (R.passed, R.failed))
+    sys.exit(1 if R.failed else 0)
+
+
+if __name__ == "__main__":
+    main()
