@@ -1,5 +1,6 @@
 /* Dump readers (see dump.h). */
 #include "dump.h"
+#include "diskdump.h"
 
 #include <fcntl.h>
 #include <inttypes.h>
@@ -12,6 +13,7 @@
 struct dump {
 	int fd;
 	kdump_ctx_t *ctx;
+	struct diskdump *flat;   /* flattened streams: our own reader */
 	char format[32];
 	char *vmcoreinfo;        /* raw text, NUL-terminated */
 };
@@ -47,9 +49,13 @@ struct dump *dump_open(const char *path, char *err, size_t errlen)
 	}
 	char sig[16] = "";
 	if (pread(d->fd, sig, sizeof(sig), 0) == (ssize_t)sizeof(sig) && !strcmp(sig, "makedumpfile")) {
-		snprintf(err, errlen, "%s: flattened dump (makedumpfile -F): not supported yet; "
-			 "convert it with 'makedumpfile -R out < %s'", path, path);
-		goto fail;
+		d->flat = diskdump_open(path, err, errlen);
+		if (!d->flat)
+			goto fail;
+		snprintf(d->format, sizeof(d->format), "flattened");
+		const char *vi = diskdump_vmcoreinfo(d->flat);
+		d->vmcoreinfo = vi ? strdup(vi) : NULL;
+		return d;
 	}
 	d->ctx = kdump_new();
 	if (!d->ctx || kdump_open_fd(d->ctx, d->fd) != KDUMP_OK) {
@@ -86,15 +92,21 @@ void dump_close(struct dump *d)
 		return;
 	if (d->ctx)
 		kdump_free(d->ctx);
+	diskdump_close(d->flat);
 	if (d->fd >= 0)
 		close(d->fd);
 	free(d->vmcoreinfo);
 	free(d);
 }
 
+static int flat_read(void *ctx, uint64_t pa, void *buf, size_t len, char *why, size_t whylen)
+{
+	return diskdump_read(((struct dump *)ctx)->flat, pa, buf, len, why, whylen);
+}
+
 struct vtd_mem dump_mem(struct dump *d)
 {
-	return (struct vtd_mem){ .read = kdf_read, .ctx = d };
+	return (struct vtd_mem){ .read = d->flat ? flat_read : kdf_read, .ctx = d };
 }
 
 int dump_vmcoreinfo(struct dump *d, const char *key, char *val, size_t len)

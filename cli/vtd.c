@@ -22,7 +22,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: vtd [options] DUMP COMMAND [ARGS]\n"
 		"Show the crashed kernel's Intel VT-d state from a kdump dump (ELF or\n"
-		"kdump-compressed; flattened streams: convert with makedumpfile -R first).\n\n"
+		"kdump-compressed, or makedumpfile -F flattened).\n\n"
 		"options:\n"
 		"  -x, --vmlinux FILE  vmlinux with debuginfo (default: /usr/lib/debug/boot/vmlinux-RELEASE)\n"
 		"  --json              JSON output (schema: docs/json-schema.md)\n"

@@ -122,14 +122,6 @@ static const char *perm_str(unsigned p)
 	return s[p & 3];
 }
 
-static void raw_hex(char *buf, size_t n, const uint64_t *q, unsigned nq)
-{
-	size_t pos = 0;
-	buf[0] = 0;
-	for (unsigned i = nq; i-- > 0 && pos < n;)
-		pos += (size_t)snprintf(buf + pos, n - pos, "%s%016" PRIx64, i == nq - 1 ? "" : ":", q[i]);
-}
-
 static void put_error(struct cmd *k, const struct vtd_error *e)
 {
 	char b[700];
@@ -205,14 +197,12 @@ static int cmd_root(struct cmd *k, int argc, char **argv)
 		}
 		for (unsigned bus = 0; bus < 256; bus++) {
 			struct vtd_root_entry re = { q[2 * bus], q[2 * bus + 1] };
-			char raw[40];
 			if (!re.lo && !re.hi)
 				continue;
 			sink_row(k->s);
 			sink_str(k->s, "unit", u->name);
-			sink_hex(k->s, "bus", bus);
-			raw_hex(raw, sizeof(raw), q + 2 * bus, 2);
-			sink_str(k->s, "raw", raw);
+			sink_u64(k->s, "bus", bus);
+			sink_raw(k->s, "raw", q + 2 * bus, 2);
 			if (vtd_unit_scalable(u)) {
 				sink_bool(k->s, "lp", root_lp(&re));
 				sink_hex(k->s, "lctp", root_entry_lctp(&re));
@@ -239,7 +229,7 @@ struct ctxwalk { struct cmd *k; const struct vtd_unit *u; int seg; int bus, devf
 
 static void devctx_row(struct cmd *k, const struct vtd_unit *u, const struct vtd_devctx *dc)
 {
-	char bdf[20], raw[160];
+	char bdf[20];
 	fmt_bdf(bdf, sizeof(bdf), u->segment, dc->sid);
 	sink_row(k->s);
 	sink_str(k->s, "unit", u->name);
@@ -259,12 +249,9 @@ static void devctx_row(struct cmd *k, const struct vtd_unit *u, const struct vtd
 		sink_u64(k->s, "fl_levels", dc->fl_levels);
 	}
 	sink_bool(k->s, "fpd", dc->fpd);
-	raw_hex(raw, sizeof(raw), dc->raw_context, vtd_unit_scalable(u) ? 4 : 2);
-	sink_str(k->s, "context", raw);
-	if (vtd_unit_scalable(u)) {
-		raw_hex(raw, sizeof(raw), dc->raw_pasid, 4);
-		sink_str(k->s, "pasid_entry", raw);
-	}
+	sink_raw(k->s, "context", dc->raw_context, vtd_unit_scalable(u) ? 4 : 2);
+	if (vtd_unit_scalable(u))
+		sink_raw(k->s, "pasid_entry", dc->raw_pasid, 8);
 	sink_row_end(k->s);
 }
 
@@ -421,7 +408,6 @@ static int cmd_translate(struct cmd *k, int argc, char **argv)
 	sink_table(k->s, "steps");
 	for (unsigned i = 0; i < t->nsteps; i++) {
 		const struct vtd_step *st = &t->steps[i];
-		char raw[160];
 		sink_row(k->s);
 		sink_str(k->s, "stage", vtd_stage_name(st->stage));
 		if (st->level >= 0)
@@ -430,8 +416,7 @@ static int cmd_translate(struct cmd *k, int argc, char **argv)
 			sink_null(k->s, "level");
 		sink_u64(k->s, "index", st->index);
 		sink_hex(k->s, "table", st->table);
-		raw_hex(raw, sizeof(raw), st->raw, st->nraw > 4 ? 4 : st->nraw);
-		sink_str(k->s, "raw", raw);
+		sink_raw(k->s, "raw", st->raw, st->nraw);
 		sink_row_end(k->s);
 	}
 	sink_table_end(k->s);
@@ -584,9 +569,7 @@ static int ir_entry(void *arg, uint32_t index, const struct vtd_irte *e, const s
 		put_error(w->k, err);
 		return 0;
 	}
-	char raw[40];
 	uint64_t q[2] = { e->low, e->high };
-	raw_hex(raw, sizeof(raw), q, 2);
 	sink_row(s);
 	sink_str(s, "unit", w->u->name);
 	sink_u64(s, "index", index);
@@ -603,7 +586,7 @@ static int ir_entry(void *arg, uint32_t index, const struct vtd_irte *e, const s
 	sink_str(s, "sid", sid + 5);
 	sink_u64(s, "sq", irte_sq(e));
 	sink_u64(s, "svt", irte_svt(e));
-	sink_str(s, "raw", raw);
+	sink_raw(s, "raw", q, 2);
 	sink_row_end(s);
 	return 0;
 }
@@ -636,9 +619,7 @@ static int qi_slot(void *arg, const struct vtd_qi_slot *sl, const struct vtd_err
 		put_error(w->k, err);
 		return 0;
 	}
-	char raw[80];
 	const uint64_t q[4] = { sl->desc.qw0, sl->desc.qw1, sl->desc.qw2, sl->desc.qw3 };
-	raw_hex(raw, sizeof(raw), q, iqa_dw(w->u->qi.iqa) ? 4 : 2);
 	sink_row(s);
 	sink_str(s, "unit", w->u->name);
 	sink_u64(s, "index", sl->index);
@@ -661,7 +642,7 @@ static int qi_slot(void *arg, const struct vtd_qi_slot *sl, const struct vtd_err
 		else
 			sink_str(s, "wait", sl->wait_status == QI_FREE ? "reclaimed" : "other");
 	}
-	sink_str(s, "raw", raw);
+	sink_raw(s, "raw", q, iqa_dw(w->u->qi.iqa) ? 4 : 2);
 	sink_row_end(s);
 	return 0;
 }

@@ -268,3 +268,20 @@ void sink_note(struct sink *s, const char *fmt, ...)
 	va_end(ap);
 	out(s, "\n");
 }
+
+void sink_raw(struct sink *s, const char *key, const uint64_t *q, unsigned n)
+{
+	if (s->json) {
+		json_key(s, key);
+		out(s, "[");
+		for (unsigned i = 0; i < n; i++)
+			out(s, "%s\"0x%016" PRIx64 "\"", i ? ", " : "", q[i]);
+		out(s, "]");
+		return;
+	}
+	char b[8 * 17 + 1];
+	size_t pos = 0;
+	for (unsigned i = n; i-- > 0 && pos < sizeof(b);)
+		pos += (size_t)snprintf(b + pos, sizeof(b) - pos, "%s%016" PRIx64, i == n - 1 ? "" : ":", q[i]);
+	text_field(s, key, b);
+}

@@ -28,6 +28,9 @@ void sink_u64(struct sink *s, const char *key, uint64_t val);
 void sink_i64(struct sink *s, const char *key, int64_t val);
 void sink_bool(struct sink *s, const char *key, bool val);
 void sink_null(struct sink *s, const char *key);
+/* A raw entry of n qwords: JSON ["0x<lo, 16 digits>", ...] low qword first;
+ * text "hi:...:lo" as the kernel's debugfs prints entries. */
+void sink_raw(struct sink *s, const char *key, const uint64_t *q, unsigned n);
 /* A free text line (text mode only; JSON ignores it). */
 void sink_note(struct sink *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

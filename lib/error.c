@@ -86,6 +86,8 @@ size_t vtd_error_str(const struct vtd_error *e, char *buf, size_t len)
 			put(buf, len, &pos, "%s%016" PRIx64, i == e->nraw - 1 ? " 0x" : ":", e->raw[i]);
 		put(buf, len, &pos, " ");
 	}
+	if (pos && pos <= len && buf[pos - 1] == ' ')
+		pos--;                 /* "... raw 0x..: msg", not "raw 0x.. : msg" */
 	if (pos)
 		put(buf, len, &pos, ": ");
 	put(buf, len, &pos, "%s", e->msg[0] ? e->msg : vtd_errcode_name(e->code));

@@ -192,8 +192,11 @@ unsigned wk_pasid_entry(struct wk *w, const struct vtd_pasid_entry *pe,
 	return 0;
 }
 
-/* Root → context (→ PASID directory → PASID entry) for sid and pasid. */
-static unsigned resolve(struct wk *w, uint16_t sid, int64_t pasid, struct vtd_devctx *dc)
+/* Root → context (→ PASID directory → PASID entry) for sid and pasid.
+ * request: pasid is a request-with-PASID (checked against PASIDE); else it
+ * only names the PASID-table entry to look at. */
+static unsigned resolve(struct wk *w, uint16_t sid, int64_t pasid, bool request,
+			struct vtd_devctx *dc)
 {
 	const struct vtd_unit *u = w->u;
 	unsigned bus = sid >> 8, devfn = sid & 0xff;
@@ -258,7 +261,7 @@ static unsigned resolve(struct wk *w, uint16_t sid, int64_t pasid, struct vtd_de
 		return as_fault(w, VTD_FR_SM_CTX_RSVD);
 	if (pasid == VTD_NO_PASID) {
 		pasid = sm_context_rid_pasid(&sce);
-	} else if (!sm_context_paside(&sce)) {
+	} else if (request && !sm_context_paside(&sce)) {
 		vtd_error_raw(w->err, q, 4);
 		return wk_fault(w, VTD_FR_SM_PASIDE, VTD_E_INVAL,
 				"request with PASID %" PRId64 " but PASIDE is clear", pasid);
@@ -420,7 +423,7 @@ unsigned vtd_devctx_get(const struct vtd_mem *mem, const struct vtd_unit *u,
 	struct wk w;
 	wk_init(&w, mem, u, NULL, err);
 	wk_locate(&w, sid, pasid);
-	return resolve(&w, sid, pasid, dc);
+	return resolve(&w, sid, pasid, false, dc);
 }
 
 unsigned vtd_translate(const struct vtd_mem *mem, const struct vtd_unit *u,
@@ -433,7 +436,7 @@ unsigned vtd_translate(const struct vtd_mem *mem, const struct vtd_unit *u,
 	out->pasid = rq->pasid;
 	wk_init(&w, mem, u, out, &out->err);
 	wk_locate(&w, rq->sid, rq->pasid);
-	unsigned f = resolve(&w, rq->sid, rq->pasid, &dc);
+	unsigned f = resolve(&w, rq->sid, rq->pasid, true, &dc);
 	if (!f) {
 		out->xtype = dc.xtype;
 		out->did = dc.did;

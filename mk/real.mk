@@ -38,7 +38,7 @@ real-dumps: real-deps
 
 # The checks run even when a guest run failed: they report it (run-MODE) and
 # check whatever exists, so the output always ends with "N passed, N failed".
-check-real: real-deps
+check-real: real-deps all
 	$(real_dumps_cmd) || echo "real: building the runs failed; checking what exists" >&2
 	$(REAL_PYTHON) tests/real/check_real.py --realdir '$(REALDIR)' $(REAL_MODES)
 

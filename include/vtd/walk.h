@@ -164,8 +164,10 @@ struct vtd_walk_ops {
 	void *arg;
 };
 
-/* Resolve the context (and PASID entry) of sid/pasid.  Returns 0 and fills
- * dc, or a fault reason with err set (as vtd_translate would fault). */
+/* Resolve the context (and PASID entry) of sid/pasid: pasid names the
+ * PASID-table entry (VTD_NO_PASID: the context's RID_PASID); unlike a
+ * request with PASID it is not refused when the context's PASIDE is clear.
+ * Returns 0 and fills dc, or a fault reason with err set. */
 unsigned vtd_devctx_get(const struct vtd_mem *mem, const struct vtd_unit *u,
 			uint16_t sid, int64_t pasid, struct vtd_devctx *dc,
 			struct vtd_error *err);

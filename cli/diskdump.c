@@ -1,0 +1,342 @@
+/* kdump-compressed reader, plain or flattened (see diskdump.h).
+ * Layout: ecosystem.md §2.2 (disk_dump_header, kdump_sub_header v6, two
+ * bitmaps, page_desc_t[], page data) and §2.3 (flattened records). */
+#include "diskdump.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <lzo/lzo1x.h>
+#include <snappy-c.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#define FLAT_HDR 4096
+#define DH_ZLIB 0x1
+#define DH_LZO 0x2
+#define DH_SNAPPY 0x4
+#define DH_ZSTD 0x20
+
+struct rec { uint64_t dst, size, pos; };
+
+struct diskdump {
+	int fd;
+	uint64_t fsize;
+	int flat;
+	struct rec *recs;        /* flattened: sorted by dst */
+	size_t nrecs;
+	uint32_t block_size;
+	uint64_t max_mapnr;
+	uint8_t *bitmap2;        /* pages present */
+	uint32_t *rank;          /* set bits before each 512-bit chunk */
+	uint64_t desc_off;
+	char *vmcoreinfo;
+	uint8_t *cbuf;           /* compressed page buffer */
+	uint64_t cache_pfn;      /* last decompressed page */
+	uint8_t *cache;
+};
+
+static uint64_t be64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static uint64_t le(const uint8_t *p, int n)
+{
+	uint64_t v = 0;
+	for (int i = n - 1; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static int cmp_rec(const void *a, const void *b)
+{
+	const struct rec *x = a, *y = b;
+	return x->dst < y->dst ? -1 : x->dst > y->dst;
+}
+
+static int preadn(int fd, void *buf, size_t len, uint64_t off)
+{
+	uint8_t *p = buf;
+	while (len) {
+		ssize_t n = pread(fd, p, len, (off_t)off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n, len -= (size_t)n, off += (uint64_t)n;
+	}
+	return 0;
+}
+
+/* Read [off, off+len) of the (rearranged) kdump file.  Flattened: from the
+ * records; bytes no record covers read as zero, like holes after -R. */
+static int vread(struct diskdump *d, void *buf, size_t len, uint64_t off)
+{
+	if (!d->flat)
+		return off + len > d->fsize ? -1 : preadn(d->fd, buf, len, off);
+	uint8_t *p = buf;
+	memset(buf, 0, len);
+	size_t lo = 0, hi = d->nrecs;
+	while (lo < hi) {                       /* first record ending after off */
+		size_t mid = (lo + hi) / 2;
+		if (d->recs[mid].dst + d->recs[mid].size <= off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo; i < d->nrecs && d->recs[i].dst < off + len; i++) {
+		const struct rec *r = &d->recs[i];
+		uint64_t s = r->dst > off ? r->dst : off;
+		uint64_t e = r->dst + r->size < off + len ? r->dst + r->size : off + len;
+		if (preadn(d->fd, p + (s - off), e - s, r->pos + (s - r->dst)))
+			return -1;
+	}
+	return 0;
+}
+
+static int index_flat(struct diskdump *d, const char *path, char *err, size_t errlen)
+{
+	uint8_t h[16];
+	uint64_t pos = FLAT_HDR, cap = 0;
+	if (preadn(d->fd, h, 16, 16) || be64(h) != 1 || be64(h + 8) != 1) {
+		snprintf(err, errlen, "%s: flattened header: type/version not 1/1", path);
+		return -1;
+	}
+	for (;;) {
+		if (preadn(d->fd, h, 16, pos)) {
+			snprintf(err, errlen, "%s: flattened stream truncated at 0x%" PRIx64
+				 " (record %zu header; no end marker)", path, pos, d->nrecs);
+			return -1;
+		}
+		uint64_t dst = be64(h), size = be64(h + 8);
+		if (dst == UINT64_MAX && size == UINT64_MAX)
+			break;
+		if (size > d->fsize || pos + 16 + size > d->fsize || dst > (1ull << 62)) {
+			snprintf(err, errlen, "%s: flattened record %zu at 0x%" PRIx64
+				 " claims offset 0x%" PRIx64 " size 0x%" PRIx64 " beyond the file",
+				 path, d->nrecs, pos, dst, size);
+			return -1;
+		}
+		if (d->nrecs == cap) {
+			cap = cap ? cap * 2 : 1024;
+			struct rec *n = realloc(d->recs, cap * sizeof(*n));
+			if (!n) {
+				snprintf(err, errlen, "out of memory");
+				return -1;
+			}
+			d->recs = n;
+		}
+		if (size)
+			d->recs[d->nrecs++] = (struct rec){ dst, size, pos + 16 };
+		pos += 16 + size;
+	}
+	qsort(d->recs, d->nrecs, sizeof(*d->recs), cmp_rec);
+	for (size_t i = 1; i < d->nrecs; i++)
+		if (d->recs[i - 1].dst + d->recs[i - 1].size > d->recs[i].dst) {
+			snprintf(err, errlen, "%s: flattened records overlap at offset 0x%" PRIx64
+				 " (crash would read them inconsistently)", path, d->recs[i].dst);
+			return -1;
+		}
+	return 0;
+}
+
+static int load_header(struct diskdump *d, const char *path, char *err, size_t errlen)
+{
+	uint8_t h[464], sub[104];
+	if (vread(d, h, sizeof(h), 0) || memcmp(h, "KDUMP   ", 8)) {
+		snprintf(err, errlen, "%s: not a kdump-compressed dump (no KDUMP signature)", path);
+		return -1;
+	}
+	int version = (int)le(h + 8, 4);
+	d->block_size = (uint32_t)le(h + 428, 4);
+	uint32_t sub_blocks = (uint32_t)le(h + 432, 4), bitmap_blocks = (uint32_t)le(h + 436, 4);
+	if (d->block_size != 4096) {
+		snprintf(err, errlen, "%s: block size %u (only 4096-byte pages are supported)",
+			 path, d->block_size);
+		return -1;
+	}
+	if (version < 6) {
+		snprintf(err, errlen, "%s: kdump header version %d (need 6)", path, version);
+		return -1;
+	}
+	if (vread(d, sub, sizeof(sub), d->block_size)) {
+		snprintf(err, errlen, "%s: kdump sub-header unreadable", path);
+		return -1;
+	}
+	uint64_t vi_off = le(sub + 32, 8), vi_size = le(sub + 40, 8);
+	d->max_mapnr = le(sub + 96, 8);
+	uint64_t half = (uint64_t)bitmap_blocks * d->block_size / 2;
+	if (!d->max_mapnr || d->max_mapnr > (1ull << 40) || (d->max_mapnr + 7) / 8 > half) {
+		snprintf(err, errlen, "%s: max_mapnr %" PRIu64 " does not fit the %u bitmap blocks",
+			 path, d->max_mapnr, bitmap_blocks);
+		return -1;
+	}
+	uint64_t bm = (uint64_t)d->block_size * (1 + sub_blocks);
+	size_t bytes = (size_t)((d->max_mapnr + 7) / 8);
+	d->bitmap2 = calloc(1, bytes + 64);
+	d->rank = calloc(bytes / 64 + 2, sizeof(uint32_t));
+	if (!d->bitmap2 || !d->rank || vread(d, d->bitmap2, bytes, bm + half)) {
+		snprintf(err, errlen, "%s: bitmap unreadable", path);
+		return -1;
+	}
+	uint32_t acc = 0;
+	for (size_t c = 0; c * 64 < bytes; c++) {
+		d->rank[c] = acc;
+		for (size_t i = c * 64; i < c * 64 + 64 && i < bytes; i++)
+			acc += (uint32_t)__builtin_popcount(d->bitmap2[i]);
+	}
+	d->desc_off = bm + (uint64_t)bitmap_blocks * d->block_size;
+	if (vi_size && vi_size < (1u << 20)) {
+		d->vmcoreinfo = calloc(1, vi_size + 1);
+		if (d->vmcoreinfo && vread(d, d->vmcoreinfo, vi_size, vi_off)) {
+			free(d->vmcoreinfo);
+			d->vmcoreinfo = NULL;
+		}
+	}
+	d->cbuf = malloc(d->block_size);
+	d->cache = malloc(d->block_size);
+	d->cache_pfn = UINT64_MAX;
+	return d->cbuf && d->cache ? 0 : -1;
+}
+
+struct diskdump *diskdump_open(const char *path, char *err, size_t errlen)
+{
+	struct diskdump *d = calloc(1, sizeof(*d));
+	struct stat st;
+	char sig[16];
+	if (!d) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	d->fd = open(path, O_RDONLY);
+	if (d->fd < 0 || fstat(d->fd, &st)) {
+		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		goto fail;
+	}
+	d->fsize = (uint64_t)st.st_size;
+	if (preadn(d->fd, sig, sizeof(sig), 0)) {
+		snprintf(err, errlen, "%s: too short to be a dump", path);
+		goto fail;
+	}
+	d->flat = !memcmp(sig, "makedumpfile", 13);
+	if (d->flat && index_flat(d, path, err, errlen))
+		goto fail;
+	if (load_header(d, path, err, errlen))
+		goto fail;
+	return d;
+fail:
+	diskdump_close(d);
+	return NULL;
+}
+
+void diskdump_close(struct diskdump *d)
+{
+	if (!d)
+		return;
+	if (d->fd >= 0)
+		close(d->fd);
+	free(d->recs);
+	free(d->bitmap2);
+	free(d->rank);
+	free(d->vmcoreinfo);
+	free(d->cbuf);
+	free(d->cache);
+	free(d);
+}
+
+int diskdump_has_page(const struct diskdump *d, uint64_t pfn)
+{
+	return pfn < d->max_mapnr && (d->bitmap2[pfn / 8] >> (pfn % 8) & 1);
+}
+
+static uint64_t rank_of(const struct diskdump *d, uint64_t pfn)
+{
+	uint64_t c = pfn / 512, r = d->rank[c];
+	for (uint64_t i = c * 64; i < pfn / 8; i++)
+		r += (uint64_t)__builtin_popcount(d->bitmap2[i]);
+	return r + (uint64_t)__builtin_popcount(d->bitmap2[pfn / 8] & ((1u << (pfn % 8)) - 1));
+}
+
+static int load_page(struct diskdump *d, uint64_t pfn, char *why, size_t whylen)
+{
+	uint8_t pd[24];
+	if (d->cache_pfn == pfn)
+		return 0;
+	if (pfn >= d->max_mapnr) {
+		snprintf(why, whylen, "pfn 0x%" PRIx64 " beyond max_mapnr 0x%" PRIx64, pfn, d->max_mapnr);
+		return -1;
+	}
+	if (!diskdump_has_page(d, pfn)) {
+		snprintf(why, whylen, "excluded page (not in the dump) at 0x%" PRIx64, pfn * d->block_size);
+		return -1;
+	}
+	uint64_t idx = rank_of(d, pfn);
+	if (vread(d, pd, 24, d->desc_off + 24 * idx)) {
+		snprintf(why, whylen, "page descriptor %" PRIu64 " unreadable", idx);
+		return -1;
+	}
+	uint64_t off = le(pd, 8);
+	uint32_t size = (uint32_t)le(pd + 8, 4), flags = (uint32_t)le(pd + 12, 4);
+	if (!size || size > d->block_size || (!flags && size != d->block_size) ||
+	    vread(d, d->cbuf, size, off)) {
+		snprintf(why, whylen, "corrupt page descriptor for pfn 0x%" PRIx64
+			 " (offset 0x%" PRIx64 " size %u flags 0x%x)", pfn, off, size, flags);
+		return -1;
+	}
+	int ok;
+	if (!flags) {
+		memcpy(d->cache, d->cbuf, d->block_size);
+		ok = 1;
+	} else if (flags & DH_ZLIB) {
+		uLongf n = d->block_size;
+		ok = uncompress(d->cache, &n, d->cbuf, size) == Z_OK && n == d->block_size;
+	} else if (flags & DH_LZO) {
+		lzo_uint n = d->block_size;
+		ok = lzo1x_decompress_safe(d->cbuf, size, d->cache, &n, NULL) == LZO_E_OK &&
+		     n == d->block_size;
+	} else if (flags & DH_SNAPPY) {
+		size_t n = d->block_size;
+		ok = snappy_uncompress((const char *)d->cbuf, size, (char *)d->cache, &n) == SNAPPY_OK &&
+		     n == d->block_size;
+	} else if (flags & DH_ZSTD) {
+		size_t n = ZSTD_decompress(d->cache, d->block_size, d->cbuf, size);
+		ok = !ZSTD_isError(n) && n == d->block_size;
+	} else {
+		ok = 0;
+	}
+	if (!ok) {
+		d->cache_pfn = UINT64_MAX;
+		snprintf(why, whylen, "page 0x%" PRIx64 " does not decompress (flags 0x%x, %u bytes)",
+			 pfn * d->block_size, flags, size);
+		return -1;
+	}
+	d->cache_pfn = pfn;
+	return 0;
+}
+
+int diskdump_read(struct diskdump *d, uint64_t pa, void *buf, size_t len, char *why, size_t whylen)
+{
+	uint8_t *p = buf;
+	while (len) {
+		uint64_t pfn = pa / d->block_size, o = pa % d->block_size;
+		size_t n = d->block_size - o < len ? d->block_size - o : len;
+		if (load_page(d, pfn, why, whylen))
+			return -1;
+		memcpy(p, d->cache + o, n);
+		p += n, pa += n, len -= n;
+	}
+	return 0;
+}
+
+const char *diskdump_vmcoreinfo(const struct diskdump *d) { return d->vmcoreinfo; }
+int diskdump_is_flattened(const struct diskdump *d) { return d->flat; }
+uint64_t diskdump_max_pfn(const struct diskdump *d) { return d->max_mapnr; }
