@@ -84,8 +84,8 @@ struct vtd_kunit {
 };
 
 enum vtd_kdomain_type {      /* iommu_domain.type bits, Linux include/linux/iommu.h */
-	VTD_DOM_BLOCKED = 0x0, VTD_DOM_IDENTITY = 0x1, VTD_DOM_UNMANAGED = 0x2,
-	VTD_DOM_DMA = 0x3, VTD_DOM_DMA_FQ = 0x7, VTD_DOM_SVA = 0x8,
+	VTD_DOM_BLOCKED = 0x0, VTD_DOM_UNMANAGED = 0x1, VTD_DOM_IDENTITY = 0x4,
+	VTD_DOM_DMA = 0x3, VTD_DOM_DMA_FQ = 0xb, VTD_DOM_SVA = 0x10,
 };
 
 struct vtd_kdomain {

@@ -1,0 +1,395 @@
+/* Mock crashed kernel (see mock_kernel.h). */
+#include "mock_kernel.h"
+#include "mock/mock-kernel.h"
+
+#include <fcntl.h>
+#include <gelf.h>
+#include <inttypes.h>
+#include <libelf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define START_KERNEL_MAP 0xffffffff80000000ull
+#define KASLR 0x2e00000ull                    /* a 2 MiB-aligned KASLR slide */
+#define PAGE_OFFSET 0xff40fdc000000000ull     /* randomized direct map, as on the real dumps */
+
+struct syms {
+	uint64_t dmar_drhd_units, pci_root_buses, intel_iommu_sm, eim_mode,
+		 page_offset_base, crashk_res, crashk_low_res, init_top_pgt;
+	uint64_t lo, hi;            /* extent of the image's allocated sections */
+	char build_id[80];
+};
+
+struct mk {
+	struct scn *s;
+	struct mock *m;
+	struct syms y;
+	uint64_t kpa;               /* PA of the kernel image's first page */
+	uint64_t next_obj, end_obj; /* slab: a run of free pages */
+	char *err;
+	size_t errlen;
+};
+
+static int read_syms(const char *path, struct syms *y, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDONLY);
+	Elf *e;
+	Elf_Scn *scn = NULL;
+	memset(y, 0, sizeof(*y));
+	y->lo = UINT64_MAX;
+	elf_version(EV_CURRENT);
+	if (fd < 0 || !(e = elf_begin(fd, ELF_C_READ, NULL))) {
+		snprintf(err, errlen, "%s: cannot read the mock vmlinux", path);
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	while ((scn = elf_nextscn(e, scn))) {
+		GElf_Shdr sh;
+		if (!gelf_getshdr(scn, &sh))
+			continue;
+		if ((sh.sh_flags & SHF_ALLOC) && sh.sh_addr >= START_KERNEL_MAP) {
+			if (sh.sh_addr < y->lo)
+				y->lo = sh.sh_addr;
+			if (sh.sh_addr + sh.sh_size > y->hi)
+				y->hi = sh.sh_addr + sh.sh_size;
+		}
+		Elf_Data *d = elf_getdata(scn, NULL);
+		if (sh.sh_type == SHT_NOTE && d) {
+			size_t o = 0, no, desc;
+			GElf_Nhdr nh;
+			while ((o = gelf_getnote(d, o, &nh, &no, &desc)) > 0)
+				if (nh.n_type == NT_GNU_BUILD_ID)
+					for (size_t i = 0; i < nh.n_descsz && i < 39; i++)
+						sprintf(y->build_id + 2 * i, "%02x",
+							((unsigned char *)d->d_buf)[desc + i]);
+		}
+		if (sh.sh_type != SHT_SYMTAB || !d)
+			continue;
+		for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
+			GElf_Sym sym;
+			const char *n;
+			if (!gelf_getsym(d, (int)i, &sym) || !(n = elf_strptr(e, sh.sh_link, sym.st_name)))
+				continue;
+			struct { const char *name; uint64_t *v; } t[] = {
+				{ "dmar_drhd_units", &y->dmar_drhd_units }, { "pci_root_buses", &y->pci_root_buses },
+				{ "intel_iommu_sm", &y->intel_iommu_sm }, { "eim_mode", &y->eim_mode },
+				{ "page_offset_base", &y->page_offset_base }, { "crashk_res", &y->crashk_res },
+				{ "crashk_low_res", &y->crashk_low_res }, { "init_top_pgt", &y->init_top_pgt },
+			};
+			for (size_t k = 0; k < sizeof(t) / sizeof(t[0]); k++)
+				if (!strcmp(n, t[k].name))
+					*t[k].v = sym.st_value;
+		}
+	}
+	elf_end(e);
+	close(fd);
+	if (!y->dmar_drhd_units || !y->pci_root_buses || y->lo >= y->hi) {
+		snprintf(err, errlen, "%s: not the mock vmlinux (symbols missing)", path);
+		return -1;
+	}
+	return 0;
+}
+
+/* A run of n free RAM pages, searched downward from the top of RAM. */
+static int free_run(struct mk *k, uint64_t n, uint64_t *pa)
+{
+	size_t nr = img_nram(k->s->img);
+	const struct img_range *r = img_ram(k->s->img);
+	for (size_t i = nr; i-- > 0;) {
+		uint64_t run = 0;
+		for (uint64_t pfn = r[i].end / IMG_PAGE; pfn-- > r[i].start / IMG_PAGE;) {
+			run = img_page_const(k->s->img, pfn) ? 0 : run + 1;
+			if (run == n) {
+				*pa = pfn * IMG_PAGE;
+				return 0;
+			}
+		}
+	}
+	snprintf(k->err, k->errlen, "no %" PRIu64 " free pages for the mock kernel", n);
+	return -1;
+}
+
+/* Kernel virtual address of image symbol v (link-time) after KASLR. */
+static uint64_t kva(uint64_t link) { return link + KASLR; }
+static uint64_t kpa(struct mk *k, uint64_t link) { return k->kpa + (link - k->y.lo); }
+static uint64_t dva(uint64_t pa) { return PAGE_OFFSET + pa; }
+
+/* Allocate a zeroed object (direct-mapped "slab"). */
+static uint64_t obj(struct mk *k, size_t size)
+{
+	size = (size + 63) & ~(size_t)63;
+	if (k->next_obj + size > k->end_obj)
+		return 0;
+	uint64_t pa = k->next_obj;
+	k->next_obj += size;
+	return pa;
+}
+
+static void put(struct mk *k, uint64_t pa, const void *p, size_t n) { img_write(k->s->img, pa, p, n); }
+
+/* list_add_tail of an element at elem_pa (its list_head) to the head at head_pa. */
+static void list_init(struct mk *k, uint64_t head_pa, uint64_t head_va)
+{
+	struct list_head h = { (void *)head_va, (void *)head_va };
+	put(k, head_pa, &h, sizeof(h));
+}
+
+static void list_add_tail(struct mk *k, uint64_t head_pa, uint64_t head_va,
+			  uint64_t el_pa, uint64_t el_va)
+{
+	struct list_head h, last, el;
+	img_read(k->s->img, head_pa, &h, sizeof(h));
+	uint64_t last_va = (uint64_t)h.prev;
+	uint64_t last_pa = last_va == head_va ? head_pa :
+		(last_va >= START_KERNEL_MAP ? kpa(k, last_va - KASLR) : last_va - PAGE_OFFSET);
+	img_read(k->s->img, last_pa, &last, sizeof(last));
+	el.next = (void *)head_va;
+	el.prev = (void *)last_va;
+	put(k, el_pa, &el, sizeof(el));
+	last.next = (void *)el_va;
+	put(k, last_pa, &last, sizeof(last));
+	img_read(k->s->img, head_pa, &h, sizeof(h));   /* last may have been the head */
+	h.prev = (void *)el_va;
+	put(k, head_pa, &h, sizeof(h));
+}
+
+static int unit_index(struct scn *s, const char *name)
+{
+	for (size_t i = 0; i < s->nunits; i++)
+		if (!strcmp(s->units[i].name, name))
+			return (int)i;
+	return -1;
+}
+
+struct mock *mock_kernel_add(struct scn *s, const char *vmlinux, char *err, size_t errlen)
+{
+	struct mk k = { .s = s, .err = err, .errlen = errlen };
+	uint64_t iommu_va[16] = { 0 }, base;
+	if (s->nunits > 16) {
+		snprintf(err, errlen, "mock kernel: too many units");
+		return NULL;
+	}
+	if (read_syms(vmlinux, &k.y, err, errlen))
+		return NULL;
+	uint64_t kpages = (k.y.hi - k.y.lo + IMG_PAGE - 1) / IMG_PAGE;
+	if (free_run(&k, kpages + 64, &base))
+		return NULL;
+	k.kpa = base;
+	k.next_obj = base + kpages * IMG_PAGE;
+	k.end_obj = base + (kpages + 64) * IMG_PAGE;
+	/* all of the kernel's pages exist in the dump (dump level keeps them) */
+	for (uint64_t p = base; p < k.end_obj; p += IMG_PAGE)
+		img_page(s->img, p / IMG_PAGE, true);
+
+	struct mock *m = calloc(1, sizeof(*m));
+	if (!m) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	m->kaslr = KASLR;
+	m->page_offset_base = PAGE_OFFSET;
+	/* pa = va - START_KERNEL_MAP + phys_base for the runtime (KASLR'd) va */
+	m->phys_base = k.kpa - (kva(k.y.lo) - START_KERNEL_MAP);
+	snprintf(m->build_id, sizeof(m->build_id), "%s", k.y.build_id);
+
+	uint64_t v64 = PAGE_OFFSET;
+	put(&k, kpa(&k, k.y.page_offset_base), &v64, 8);
+	int sm = 0;
+	for (size_t i = 0; i < s->nunits; i++)
+		sm |= vtd_unit_scalable(&s->units[i]);
+	put(&k, kpa(&k, k.y.intel_iommu_sm), &sm, 4);
+	int eim = 0;
+	for (size_t i = 0; i < s->nunits; i++)
+		eim |= irta_eime(s->units[i].irta) ? 1 : 0;
+	if (k.y.eim_mode)
+		put(&k, kpa(&k, k.y.eim_mode), &eim, 4);
+	/* crashkernel: the top 64 MiB of the last RAM range, or none if small */
+	const struct img_range *r = img_ram(s->img);
+	struct resource cr = { 0 };
+	if (img_nram(s->img) && r[img_nram(s->img) - 1].end - r[img_nram(s->img) - 1].start > (128u << 20)) {
+		cr.end = r[img_nram(s->img) - 1].end - 1;
+		cr.start = cr.end + 1 - (64u << 20);
+		m->crashk_start = cr.start;
+		m->crashk_end = cr.end;
+	}
+	put(&k, kpa(&k, k.y.crashk_res), &cr, sizeof(cr));
+
+	/* units */
+	list_init(&k, kpa(&k, k.y.dmar_drhd_units), kva(k.y.dmar_drhd_units));
+	for (size_t i = 0; i < s->nunits; i++) {
+		const struct vtd_unit *u = &s->units[i];
+		struct intel_iommu io = { 0 };
+		struct dmar_drhd_unit dr = { 0 };
+		uint64_t io_pa = obj(&k, sizeof(io)), dr_pa = obj(&k, sizeof(dr));
+		if (!io_pa || !dr_pa)
+			goto full;
+		io.reg_phys = 0xfed90000ull + 0x1000 * i;
+		io.reg_size = 0x1000;
+		io.cap = u->cap;
+		io.ecap = u->ecap;
+		io.gcmd = 0x86000000u;                 /* TE | QIE | IRE */
+		io.seq_id = (int)i;
+		io.segment = u->segment;
+		memcpy(io.name, u->name, strnlen(u->name, sizeof(io.name) - 1));
+		io.agaw = io.msagaw = 1;
+		if (u->rtaddr)
+			io.root_entry = (void *)dva(rtaddr_rta(u->rtaddr));
+		if (u->irta) {
+			struct ir_table t = { (void *)dva(irta_irta(u->irta)), NULL };
+			uint64_t t_pa = obj(&k, sizeof(t));
+			if (!t_pa)
+				goto full;
+			put(&k, t_pa, &t, sizeof(t));
+			io.ir_table = (void *)dva(t_pa);
+		}
+		if (u->qi.iqa) {
+			struct q_inval q = { 0 };
+			uint64_t q_pa = obj(&k, sizeof(q));
+			if (!q_pa)
+				goto full;
+			q.desc = (void *)dva(iqa_iqa(u->qi.iqa));
+			if (u->qi.status_pa && u->qi.status_pa != VTD_NOADDR)
+				q.desc_status = (void *)dva(u->qi.status_pa);
+			q.free_head = u->qi.free_head;
+			q.free_tail = u->qi.free_tail;
+			put(&k, q_pa, &q, sizeof(q));
+			io.qi = (void *)dva(q_pa);
+		}
+		io.drhd = (void *)dva(dr_pa);
+		put(&k, io_pa, &io, sizeof(io));
+		iommu_va[i] = dva(io_pa);
+		dr.reg_base_addr = io.reg_phys;
+		dr.segment = u->segment;
+		dr.iommu = (void *)dva(io_pa);
+		put(&k, dr_pa, &dr, sizeof(dr));
+		list_add_tail(&k, kpa(&k, k.y.dmar_drhd_units), kva(k.y.dmar_drhd_units),
+			      dr_pa + offsetof(struct dmar_drhd_unit, list),
+			      dva(dr_pa) + offsetof(struct dmar_drhd_unit, list));
+	}
+
+	/* PCI: one root bus per (segment, bus) seen, devices from the contexts
+	 * (RID_PASID / legacy context), each with its domain */
+	list_init(&k, kpa(&k, k.y.pci_root_buses), kva(k.y.pci_root_buses));
+	struct { int seg, bus; uint64_t pa; } buses[64];
+	size_t nbuses = 0;
+	struct { int unit, did; uint64_t pa; } doms[256];
+	size_t ndoms = 0;
+	for (size_t c = 0; c < s->nctxs; c++) {
+		const struct vtd_devctx *dc = &s->ctxs[c];
+		int ui = unit_index(s, s->ctx_units[c]);
+		if (ui < 0 || (dc->pasid != VTD_NO_PASID && dc->pasid != 0))
+			continue;
+		int seg = s->units[ui].segment, bus = dc->sid >> 8;
+		size_t b;
+		for (b = 0; b < nbuses; b++)
+			if (buses[b].seg == seg && buses[b].bus == bus)
+				break;
+		if (b == nbuses) {
+			struct pci_bus pb = { 0 };
+			uint64_t pb_pa = obj(&k, sizeof(pb));
+			if (!pb_pa || nbuses == 64)
+				goto full;
+			pb.number = (unsigned char)bus;
+			uint64_t dl = dva(pb_pa) + offsetof(struct pci_bus, devices);
+			pb.devices.next = pb.devices.prev = (void *)dl;
+			pb.children.next = pb.children.prev = (void *)(dva(pb_pa) + offsetof(struct pci_bus, children));
+			put(&k, pb_pa, &pb, sizeof(pb));
+			list_add_tail(&k, kpa(&k, k.y.pci_root_buses), kva(k.y.pci_root_buses),
+				      pb_pa + offsetof(struct pci_bus, node), dva(pb_pa) + offsetof(struct pci_bus, node));
+			buses[nbuses].seg = seg, buses[nbuses].bus = bus, buses[nbuses++].pa = pb_pa;
+		}
+		/* the domain: one per (unit, did) */
+		size_t d;
+		for (d = 0; d < ndoms; d++)
+			if (doms[d].unit == ui && doms[d].did == dc->did)
+				break;
+		if (d == ndoms) {
+			struct dmar_domain dm = { 0 };
+			struct iommu_domain_info di = { (void *)iommu_va[ui], 1, (u16)dc->did };
+			uint64_t dm_pa = obj(&k, sizeof(dm)), di_pa = obj(&k, sizeof(di));
+			if (!dm_pa || !di_pa || ndoms == 256)
+				goto full;
+			put(&k, di_pa, &di, sizeof(di));
+			if (ui == 0) {
+				dm.iommu_array.xa_head = (void *)dva(di_pa);
+			} else {                        /* an xa_node: index = seq_id */
+				struct xa_node node = { 0 };
+				uint64_t n_pa = obj(&k, sizeof(node));
+				if (!n_pa)
+					goto full;
+				node.slots[ui] = (void *)dva(di_pa);
+				node.count = 1;
+				put(&k, n_pa, &node, sizeof(node));
+				dm.iommu_array.xa_head = (void *)(dva(n_pa) | 2);
+			}
+			bool fl = dc->xtype == VTD_XT_FL || dc->xtype == VTD_XT_NESTED;
+			uint64_t top = fl ? dc->fl_root : dc->sl_root;
+			dm.use_first_level = fl;
+			dm.pgd = dc->xtype == VTD_XT_PT || !top ? NULL : (void *)dva(top);
+			dm.agaw = dc->xtype == VTD_XT_PT ? 1 : (int)(fl ? dc->fl_levels : dc->sl_levels) - 2;
+			dm.gaw = 30 + 9 * dm.agaw;
+			dm.domain.type = dc->xtype == VTD_XT_PT ? 0x4 : 0xb;   /* IDENTITY : DMA_FQ */
+			put(&k, dm_pa, &dm, sizeof(dm));
+			doms[ndoms].unit = ui, doms[ndoms].did = dc->did, doms[ndoms++].pa = dm_pa;
+		}
+		struct device_domain_info info = { 0 };
+		struct dev_iommu di = { 0 };
+		struct device_driver drv = { 0 };
+		struct pci_dev pd = { 0 };
+		uint64_t info_pa = obj(&k, sizeof(info)), di_pa = obj(&k, sizeof(di));
+		uint64_t drv_pa = obj(&k, sizeof(drv)), name_pa = obj(&k, 16), pd_pa = obj(&k, sizeof(pd));
+		if (!info_pa || !di_pa || !drv_pa || !name_pa || !pd_pa)
+			goto full;
+		put(&k, name_pa, "mockdrv", 8);
+		drv.name = (void *)dva(name_pa);
+		put(&k, drv_pa, &drv, sizeof(drv));
+		info.segment = (u32)seg;
+		info.bus = (u8)bus;
+		info.devfn = (u8)(dc->sid & 0xff);
+		info.iommu = (void *)iommu_va[ui];
+		info.domain = (void *)dva(doms[d].pa);
+		info.dev = (void *)(dva(pd_pa) + offsetof(struct pci_dev, dev));
+		put(&k, info_pa, &info, sizeof(info));
+		di.priv = (void *)dva(info_pa);
+		put(&k, di_pa, &di, sizeof(di));
+		pd.bus = (void *)dva(buses[b].pa);
+		pd.devfn = dc->sid & 0xff;
+		pd.vendor = 0x8086;
+		pd.device = (unsigned short)(0x1000 + (dc->sid & 0xff));
+		pd.dev.driver = (void *)dva(drv_pa);
+		pd.dev.iommu = (void *)dva(di_pa);
+		put(&k, pd_pa, &pd, sizeof(pd));
+		list_add_tail(&k, buses[b].pa + offsetof(struct pci_bus, devices),
+			      dva(buses[b].pa) + offsetof(struct pci_bus, devices),
+			      pd_pa + offsetof(struct pci_dev, bus_list), dva(pd_pa) + offsetof(struct pci_dev, bus_list));
+	}
+
+	char vi[1024];
+	snprintf(vi, sizeof(vi),
+		 "OSRELEASE=%s\nBUILD-ID=%s\nPAGESIZE=4096\n"
+		 "SYMBOL(init_top_pgt)=%" PRIx64 "\n"
+		 "NUMBER(phys_base)=%" PRId64 "\nNUMBER(pgtable_l5_enabled)=0\n"
+		 "NUMBER(KERNEL_IMAGE_SIZE)=1073741824\nKERNELOFFSET=%" PRIx64 "\nCRASHTIME=1700000000\n",
+		 MOCK_RELEASE, m->build_id, kva(k.y.init_top_pgt), (int64_t)m->phys_base, (uint64_t)KASLR);
+	m->vmcoreinfo = strdup(vi);
+	s->info.vmcoreinfo = m->vmcoreinfo;
+	s->info.release = MOCK_RELEASE;
+	s->info.phys_base = m->phys_base;
+	s->info.page_offset = PAGE_OFFSET;
+	return m;
+full:
+	snprintf(err, errlen, "mock kernel: out of object space");
+	mock_free(m);
+	return NULL;
+}
+
+void mock_free(struct mock *m)
+{
+	if (!m)
+		return;
+	free(m->vmcoreinfo);
+	free(m);
+}

@@ -1,0 +1,30 @@
+/* A mock crashed kernel for synthetic dumps: the structures the locator
+ * reads (dmar_drhd_units → intel_iommu → q_inval/ir_table, pci_root_buses →
+ * pci_dev → dev_iommu → device_domain_info → dmar_domain, crashk_res,
+ * intel_iommu_sm, eim_mode, page_offset_base), laid into a scenario's image
+ * from testdata/mock/mock-kernel.h at the addresses of the mock vmlinux's
+ * symbols, under a KASLR offset and a randomized direct map. */
+#ifndef TESTDATA_MOCK_KERNEL_H
+#define TESTDATA_MOCK_KERNEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "scenario.h"
+
+struct mock {
+	char *vmcoreinfo;          /* VMCOREINFO text for the dumps */
+	uint64_t kaslr;            /* KERNELOFFSET */
+	uint64_t phys_base;
+	uint64_t page_offset_base;
+	uint64_t crashk_start, crashk_end;
+	char build_id[80];
+};
+
+/* Add the mock kernel to s (its image and dump info).  NULL with a message
+ * on failure (e.g. no free pages for the kernel objects). */
+struct mock *mock_kernel_add(struct scn *s, const char *vmlinux, char *err, size_t errlen);
+void mock_free(struct mock *m);
+
+#define MOCK_RELEASE "6.1.0-vtdmock"
+
+#endif
