@@ -1,0 +1,66 @@
+/* vtd-gen: turn scenario files into synthetic dumps and expected answers.
+ *
+ *   vtd-gen -o OUTDIR SCENARIO.scn...
+ *
+ * For each scenario NAME it writes OUTDIR/NAME.elf, NAME.kdump,
+ * NAME.kdump-zlib, -lzo, -snappy, -zstd, NAME.flat (scn_outputs[]) and
+ * OUTDIR/NAME.expect.  Exit status 1 on the first error. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "scenario.h"
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: vtd-gen -o OUTDIR SCENARIO.scn...\n");
+	return 2;
+}
+
+static int gen_one(const char *outdir, const char *file)
+{
+	char err[512], path[4096];
+	struct scn *s = scn_load(file, err, sizeof(err));
+	if (!s) {
+		fprintf(stderr, "vtd-gen: %s\n", err);
+		return -1;
+	}
+	int rc = 0;
+	for (size_t i = 0; i < scn_noutputs && !rc; i++) {
+		const struct scn_output *o = &scn_outputs[i];
+		snprintf(path, sizeof(path), "%s/%s%s", outdir, s->name, o->suffix);
+		if (dump_write(s->img, &s->info, o->fmt, o->comp, path, err, sizeof(err))) {
+			fprintf(stderr, "vtd-gen: %s: %s\n", path, err);
+			rc = -1;
+		}
+	}
+	snprintf(path, sizeof(path), "%s/%s.expect", outdir, s->name);
+	if (!rc && scn_write_expect(s, path, err, sizeof(err))) {
+		fprintf(stderr, "vtd-gen: %s\n", err);
+		rc = -1;
+	}
+	scn_free(s);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	const char *outdir = NULL;
+	int c;
+	while ((c = getopt(argc, argv, "o:h")) != -1) {
+		switch (c) {
+		case 'o':
+			outdir = optarg;
+			break;
+		default:
+			return usage();
+		}
+	}
+	if (!outdir || optind >= argc)
+		return usage();
+	for (int i = optind; i < argc; i++)
+		if (gen_one(outdir, argv[i]))
+			return 1;
+	return 0;
+}
