@@ -17,7 +17,7 @@ CC ?= gcc
 OPT ?= -O2
 CFLAGS_ALL := -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -Werror $(OPT) -g -Iinclude $(CFLAGS)
 # tests and the generator also see testdata/ headers
-$(O)/tests/%.o $(O)/testdata/%.o: CFLAGS_ALL += -Itestdata -Itests
+$(O)/tests/%.o $(O)/testdata/%.o: CFLAGS_ALL += -Itestdata -Itests -I.
 LDFLAGS_ALL := $(LDFLAGS)
 ifeq ($(SAN),1)
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -25,7 +25,7 @@ CFLAGS_ALL += $(SANFLAGS)
 LDFLAGS_ALL += $(SANFLAGS)
 endif
 
-DUMPLIBS := $(shell pkg-config --libs libkdumpfile 2>/dev/null || echo -lkdumpfile) -lz -llzo2 -lsnappy -lzstd
+DUMPLIBS := $(shell pkg-config --libs libkdumpfile 2>/dev/null || echo -lkdumpfile) -lz -llzo2 -lsnappy -lzstd -lelf
 DUMPCFLAGS := $(shell pkg-config --cflags libkdumpfile 2>/dev/null)
 
 LIB_SRCS := $(wildcard lib/*.c)
@@ -42,7 +42,7 @@ CLI_OBJS := $(CLI_SRCS:%.c=$(O)/%.o)
 CLILIBS := $(DUMPLIBS) -ldw -lelf
 
 .PHONY: all lib tests gen check check-build install clean demo bench deps
-all: lib $(O)/vtd
+all: lib $(O)/vtd $(O)/mock-vmlinux
 
 lib: $(O)/libvtd.a $(O)/libvtd.so
 
@@ -69,14 +69,24 @@ $(O)/testdata/libtd.a: $(TD_OBJS)
 $(O)/vtd-gen: $(O)/testdata/vtd-gen.o $(O)/testdata/libtd.a $(O)/libvtd.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(DUMPLIBS)
 
-$(O)/tests/%: $(O)/tests/%.o $(O)/tests/check.o $(O)/testdata/libtd.a $(O)/libvtd.a
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(DUMPLIBS)
+# tests also exercise the CLI's dump readers (cli/dump.c, cli/diskdump.c)
+TEST_CLI_OBJS := $(O)/cli/dump.o $(O)/cli/diskdump.o $(O)/cli/kinfo_dwarf.o
+$(O)/tests/%: $(O)/tests/%.o $(O)/tests/check.o $(O)/testdata/libtd.a $(TEST_CLI_OBJS) $(O)/libvtd.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(DUMPLIBS) -ldw
+
+# The mock crashed kernel's vmlinux: DWARF of testdata/mock/mock-kernel.h and
+# the locator's symbols, linked at the kernel text address; never run.
+$(O)/mock-vmlinux: testdata/mock/mock-vmlinux.c testdata/mock/mock-kernel.h testdata/mock/mock-vmlinux.ld
+	@mkdir -p $(O)
+	$(CC) -g -O0 -fno-pic -mcmodel=kernel -ffreestanding -fno-stack-protector \
+		-c -o $(O)/mock-vmlinux.o testdata/mock/mock-vmlinux.c
+	ld -static -nostdlib --build-id=sha1 -T testdata/mock/mock-vmlinux.ld -o $@ $(O)/mock-vmlinux.o
 
 # Synthetic dumps and expected answers, generated at build time (never in git).
 gen: $(O)/gen/.stamp
-$(O)/gen/.stamp: $(O)/vtd-gen $(SCENARIOS)
+$(O)/gen/.stamp: $(O)/vtd-gen $(O)/mock-vmlinux $(SCENARIOS)
 	@mkdir -p $(O)/gen
-	$(O)/vtd-gen -o $(O)/gen $(SCENARIOS)
+	$(O)/vtd-gen -k $(O)/mock-vmlinux -o $(O)/gen $(SCENARIOS)
 	@touch $@
 
 tests: lib $(O)/vtd $(TEST_BINS) $(if $(wildcard testdata/vtd-gen.c),gen)
@@ -89,7 +99,19 @@ check: deps
 	$(MAKE) O=build/san SAN=1 OPT=-O1 tests
 	@tests/run-tests build build/san
 
-install: lib $(O)/vtd
+# The main job on the bundled sample: a synthetic crashed machine with a
+# legacy unit on segment 0 and a scalable one on segment 1 (a pass-through
+# device among them), read from its flattened dump with the mock vmlinux.
+DEMO_DUMP := $(O)/gen/two-units.flat
+DEMO_VTD := $(O)/vtd -x $(O)/mock-vmlinux $(DEMO_DUMP)
+demo: deps
+	@$(MAKE) --no-print-directory O=$(O) all gen >/dev/null
+	@set -e; for c in units devices domains context "map 0000:00:02.0" \
+		"translate 0001:00:02.0 0x10123 --write" "who 0x3000000" check; do \
+		echo "\$$ vtd -x $(O)/mock-vmlinux $(DEMO_DUMP) $$c"; \
+		$(DEMO_VTD) $$c || test $$? -eq 1; echo; done
+
+install: lib $(O)/vtd $(O)/mock-vmlinux
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR)/vtd
 	install -m 644 $(O)/libvtd.a $(DESTDIR)$(LIBDIR)/libvtd.a
 	install -m 755 $(O)/libvtd.so $(DESTDIR)$(LIBDIR)/libvtd.so.$(SOVER)

@@ -149,7 +149,7 @@ static void load_release(struct kinfo_dwarf *kd)
 		GElf_Shdr sh;
 		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_PROGBITS || !(sh.sh_flags & SHF_ALLOC))
 			continue;
-		if (e->val < sh.sh_addr || e->val + 64 > sh.sh_addr + sh.sh_size)
+		if (e->val < sh.sh_addr || e->val + 16 > sh.sh_addr + sh.sh_size)
 			continue;
 		Elf_Data *d = elf_getdata(scn, NULL);
 		if (!d || !d->d_buf)
@@ -158,9 +158,9 @@ static void load_release(struct kinfo_dwarf *kd)
 		size_t max = sh.sh_addr + sh.sh_size - e->val;
 		if (max > 200)
 			max = 200;
-		if (!strncmp(s, "Linux version ", 14)) {
+		if (max > 14 && !strncmp(s, "Linux version ", 14)) {
 			size_t i = 0;
-			for (s += 14; i < max - 15 && s[i] && s[i] != ' '; i++)
+			for (s += 14; i + 14 < max && s[i] && s[i] != ' '; i++)
 				kd->release[i < sizeof(kd->release) - 1 ? i : sizeof(kd->release) - 1] = s[i];
 		}
 		return;

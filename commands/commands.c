@@ -728,7 +728,8 @@ int vtd_command(struct vtd_cmdctx *ctx, int argc, char **argv)
 	k.s = sink_new(ctx->out, ctx->json);
 	if (!k.s)
 		return usage_err(&k, "out of memory");
-	sink_str(k.s, "command", args[0]);
+	if (ctx->json)
+		sink_str(k.s, "command", args[0]);
 	const char *c = args[0];
 	int rc;
 	if (!strcmp(c, "units"))

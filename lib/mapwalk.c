@@ -195,6 +195,8 @@ static void nest_emit(struct mw *m, void *ctx, uint64_t gpa, uint64_t hpa,
 		      uint64_t size, uint64_t ps, unsigned perm)
 {
 	const struct nest_leaf *fl = ctx;
+	if (!(perm & fl->perm))
+		return;               /* e.g. FL read-only over SL write-only */
 	emit(m, fl->iova + (gpa - fl->gpa), hpa, size, ps < fl->ps ? ps : fl->ps,
 	     perm & fl->perm);
 }
@@ -355,7 +357,7 @@ static void walk_pasids(struct uw *x, uint16_t sid, const struct vtd_sm_context_
 	for (uint64_t d0 = 0; d0 < ndir && !x->stop; d0 += 512) {
 		if (read_page(x, dir + d0 * 8, dq, 512, sid, -1, ctable, (int)cidx, ce->val, 4,
 			      "PASID directory page"))
-			return;
+			continue;             /* later directory pages may still be there */
 		for (unsigned j = 0; j < 512 && d0 + j < ndir && !x->stop; j++) {
 			struct vtd_pasid_dir_entry de = { dq[j] };
 			uint64_t didx = d0 + j;

@@ -206,6 +206,7 @@ struct mock *mock_kernel_add(struct scn *s, const char *vmlinux, char *err, size
 		eim |= irta_eime(s->units[i].irta) ? 1 : 0;
 	if (k.y.eim_mode)
 		put(&k, kpa(&k, k.y.eim_mode), &eim, 4);
+	m->eim_mode = eim;
 	/* crashkernel: the top 64 MiB of the last RAM range, or none if small */
 	const struct img_range *r = img_ram(s->img);
 	struct resource cr = { 0 };
@@ -392,4 +393,27 @@ void mock_free(struct mock *m)
 		return;
 	free(m->vmcoreinfo);
 	free(m);
+}
+
+struct scn *scn_load_generated(const char *path, const char *vmlinux, struct mock **mk,
+			       char *err, size_t errlen)
+{
+	struct scn *s = scn_load(path, err, errlen);
+	*mk = NULL;
+	if (!s || !vmlinux)
+		return s;
+	*mk = mock_kernel_add(s, vmlinux, err, errlen);
+	if (!*mk) {
+		scn_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+const char *mock_vmlinux_path(void)
+{
+	static char p[4096];
+	const char *b = getenv("VTD_BUILD");
+	snprintf(p, sizeof(p), "%s/mock-vmlinux", b && *b ? b : "build");
+	return p;
 }

@@ -17,6 +17,7 @@ struct mock {
 	uint64_t phys_base;
 	uint64_t page_offset_base;
 	uint64_t crashk_start, crashk_end;
+	int eim_mode;              /* Linux's eim_mode is global: 1 if any unit has IRTA.EIME */
 	char build_id[80];
 };
 
@@ -24,6 +25,13 @@ struct mock {
  * on failure (e.g. no free pages for the kernel objects). */
 struct mock *mock_kernel_add(struct scn *s, const char *vmlinux, char *err, size_t errlen);
 void mock_free(struct mock *m);
+
+/* A scenario exactly as vtd-gen turns it into dumps: scn_load, then the mock
+ * kernel when vmlinux is not NULL (*mk gets it; free both). */
+struct scn *scn_load_generated(const char *path, const char *vmlinux, struct mock **mk,
+			       char *err, size_t errlen);
+/* The mock vmlinux of a build directory ($VTD_BUILD, default build). */
+const char *mock_vmlinux_path(void);
 
 #define MOCK_RELEASE "6.1.0-vtdmock"
 

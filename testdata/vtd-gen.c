@@ -10,20 +10,23 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "mock_kernel.h"
 #include "scenario.h"
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: vtd-gen -o OUTDIR SCENARIO.scn...\n");
+	fprintf(stderr, "usage: vtd-gen [-k MOCK-VMLINUX] -o OUTDIR SCENARIO.scn...\n"
+		"  -k: add a mock crashed kernel (its structures, VMCOREINFO) for the locator\n");
 	return 2;
 }
 
-static int gen_one(const char *outdir, const char *file)
+static int gen_one(const char *outdir, const char *file, const char *vmlinux)
 {
 	char err[512], path[4096];
-	struct scn *s = scn_load(file, err, sizeof(err));
+	struct mock *mk;
+	struct scn *s = scn_load_generated(file, vmlinux, &mk, err, sizeof(err));
 	if (!s) {
-		fprintf(stderr, "vtd-gen: %s\n", err);
+		fprintf(stderr, "vtd-gen: %s: %s\n", file, err);
 		return -1;
 	}
 	int rc = 0;
@@ -41,15 +44,19 @@ static int gen_one(const char *outdir, const char *file)
 		rc = -1;
 	}
 	scn_free(s);
+	mock_free(mk);
 	return rc;
 }
 
 int main(int argc, char **argv)
 {
-	const char *outdir = NULL;
+	const char *outdir = NULL, *vmlinux = NULL;
 	int c;
-	while ((c = getopt(argc, argv, "o:h")) != -1) {
+	while ((c = getopt(argc, argv, "k:o:h")) != -1) {
 		switch (c) {
+		case 'k':
+			vmlinux = optarg;
+			break;
 		case 'o':
 			outdir = optarg;
 			break;
@@ -60,7 +67,7 @@ int main(int argc, char **argv)
 	if (!outdir || optind >= argc)
 		return usage();
 	for (int i = optind; i < argc; i++)
-		if (gen_one(outdir, argv[i]))
+		if (gen_one(outdir, argv[i], vmlinux))
 			return 1;
 	return 0;
 }
