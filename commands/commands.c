@@ -679,6 +679,82 @@ static int ck_diag(void *arg, const struct vtd_error *e)
 	return 0;
 }
 
+static void problem(struct chk *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void problem(struct chk *w, const char *fmt, ...)
+{
+	char b[600];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(b, sizeof(b), fmt, ap);
+	va_end(ap);
+	sink_row(w->k->s);
+	sink_str(w->k->s, "problem", b);
+	sink_row_end(w->k->s);
+	w->nprob++;
+}
+
+/* Follow entry 0 down from the domain's pgd as Linux's iommu_skip_agaw()
+ * does when the domain has more levels than the unit programs. */
+static uint64_t skip_levels(const struct vtd_mem *mem, uint64_t pgd, int n)
+{
+	for (; n > 0 && pgd; n--) {
+		uint64_t e;
+		struct vtd_error err;
+		vtd_error_init(&err);
+		if (vtd_mem_read_qwords(mem, pgd, &e, 1, &err))
+			return 0;
+		pgd = e & 0x000ffffffffff000ull;
+	}
+	return pgd;
+}
+
+/* The hardware entries against what the kernel's own device_domain_info
+ * and dmar_domain say they should be: DID, translation type, table. */
+static void cross_check(struct chk *w)
+{
+	const struct vtd_kstate *ks = w->k->c->ks;
+	for (size_t i = 0; i < ks->ndevices; i++) {
+		const struct vtd_kdevice *d = &ks->devices[i];
+		if (d->unit < 0 || d->domain < 0 || (size_t)d->unit >= w->k->c->nunits)
+			continue;
+		const struct vtd_unit *u = &w->k->c->units[d->unit];
+		const struct vtd_kdomain *dom = &ks->domains[d->domain];
+		char bdf[20];
+		struct vtd_devctx dc;
+		struct vtd_error e;
+		fmt_bdf(bdf, sizeof(bdf), d->segment, vtd_sid(d->bus, d->devfn));
+		if (vtd_devctx_get(w->k->c->mem, u, vtd_sid(d->bus, d->devfn), VTD_NO_PASID, &dc, &e)) {
+			char b[600];
+			vtd_error_str(&e, b, sizeof(b));
+			problem(w, "%s %s: the kernel attached it to domain 0x%" PRIx64 " but its hardware "
+				"entry does not translate: %s", u->name, bdf, dom->addr, b);
+			continue;
+		}
+		int did = d->unit < 8 ? dom->did[d->unit] : -1;
+		if (did >= 0 && dc.did != did)
+			problem(w, "%s %s: hardware DID %d, the kernel's domain 0x%" PRIx64 " has DID %d",
+				u->name, bdf, dc.did, dom->addr, did);
+		bool pt = dom->type == VTD_DOM_IDENTITY;
+		if (pt != (dc.xtype == VTD_XT_PT)) {
+			problem(w, "%s %s: hardware translation %s, the kernel's domain is %s", u->name, bdf,
+				vtd_xtype_name(dc.xtype), pt ? "identity" : "a DMA domain");
+			continue;
+		}
+		if (pt || !dom->pgd)
+			continue;
+		bool fl = dc.xtype == VTD_XT_FL || dc.xtype == VTD_XT_NESTED;
+		uint64_t hw = fl ? dc.fl_root : dc.sl_root;
+		unsigned hwl = fl ? dc.fl_levels : dc.sl_levels;
+		int skip = dom->agaw >= 0 ? dom->agaw + 2 - (int)hwl : 0;
+		if (fl != dom->first_level)
+			problem(w, "%s %s: hardware uses %s tables, the kernel's domain %s-level", u->name, bdf,
+				fl ? "first-level" : "second-level", dom->first_level ? "first" : "second");
+		else if (hw != skip_levels(w->k->c->mem, dom->pgd, skip > 0 ? skip : 0))
+			problem(w, "%s %s: hardware table 0x%" PRIx64 " (%u levels) is not the kernel's "
+				"domain pgd 0x%" PRIx64 " (agaw %d)", u->name, bdf, hw, hwl, dom->pgd, dom->agaw);
+	}
+}
+
 static int cmd_check(struct cmd *k)
 {
 	struct chk w = { k, 0, 0 };
@@ -686,6 +762,8 @@ static int cmd_check(struct cmd *k)
 	sink_table(k->s, "problems");
 	for (size_t i = 0; i < k->c->nunits; i++)
 		vtd_unit_walk(k->c->mem, &k->c->units[i], true, &ops);
+	if (k->c->ks)
+		cross_check(&w);
 	if (k->c->ks)
 		for (size_t i = 0; i < k->c->ks->nmissing; i++) {
 			sink_row(k->s);

@@ -1,0 +1,160 @@
+/* The shared command implementation in text mode, on a synthetic dump with
+ * the mock kernel: every command runs and prints crash-style columns, and
+ * check's hardware-vs-kernel cross-check catches a DID or table that the
+ * kernel's domain does not have. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "cli/dump.h"
+#include "cli/kinfo_dwarf.h"
+#include "commands/commands.h"
+#include "mock_kernel.h"
+
+struct ki { struct kinfo_dwarf *kd; struct dump *d; };
+static int k_sym(void *c, const char *n, uint64_t *a)
+{
+	struct ki *k = c;
+	char v[40];
+	if (kinfo_dwarf_symbol(k->kd, n, a) || dump_vmcoreinfo(k->d, "KERNELOFFSET", v, sizeof(v)))
+		return -1;
+	*a += strtoull(v, NULL, 16);
+	return 0;
+}
+static int k_size(void *c, const char *t, uint64_t *s) { return kinfo_dwarf_type_size(((struct ki *)c)->kd, t, s); }
+static int k_mbr(void *c, const char *t, const char *m, struct vtd_member *o)
+{ return kinfo_dwarf_member(((struct ki *)c)->kd, t, m, o); }
+static int k_vmci(void *c, const char *key, char *v, size_t l) { return dump_vmcoreinfo(((struct ki *)c)->d, key, v, l); }
+
+struct fixture {
+	struct kinfo_dwarf *kd;
+	struct dump *d;
+	struct vtd_mem mem;
+	struct vtd_kstate *ks;
+	struct vtd_unit units[8];
+	struct ki k;
+};
+
+static int setup(struct fixture *f, const char *scenario)
+{
+	char path[4096], err[512];
+	struct vtd_error e;
+	memset(f, 0, sizeof(*f));
+	snprintf(path, sizeof(path), "%s/%s.kdump-zlib", check_gen_dir(), scenario);
+	f->kd = kinfo_dwarf_open(mock_vmlinux_path(), err, sizeof(err));
+	f->d = dump_open(path, err, sizeof(err));
+	if (!f->kd || !f->d)
+		return -1;
+	f->mem = dump_mem(f->d);
+	f->k = (struct ki){ f->kd, f->d };
+	struct vtd_kinfo ki = { k_sym, k_size, k_mbr, k_vmci, &f->k };
+	vtd_error_init(&e);
+	if (vtd_kstate_load(&f->mem, &ki, &f->ks, &e) || f->ks->nunits > 8)
+		return -1;
+	for (size_t i = 0; i < f->ks->nunits; i++)
+		f->units[i] = f->ks->units[i].unit;
+	return 0;
+}
+
+static void teardown(struct fixture *f)
+{
+	vtd_kstate_free(f->ks);
+	dump_close(f->d);
+	kinfo_dwarf_close(f->kd);
+}
+
+/* Run one command line; returns its exit code and the text in *out. */
+static int run(struct fixture *f, char **out, bool json, const char *line)
+{
+	char buf[512], *argv[16], *save = NULL;
+	int argc = 0;
+	size_t len;
+	FILE *o = open_memstream(out, &len), *e = fopen("/dev/null", "w");
+	snprintf(buf, sizeof(buf), "%s", line);
+	for (char *t = strtok_r(buf, " ", &save); t && argc < 16; t = strtok_r(NULL, " ", &save))
+		argv[argc++] = t;
+	struct vtd_cmdctx c = { &f->mem, f->ks, f->units, f->ks->nunits, o, e, json, "vtd" };
+	int rc = vtd_command(&c, argc, argv);
+	fclose(o);
+	fclose(e);
+	return rc;
+}
+
+TEST(every_command_text_and_json)
+{
+	struct fixture f;
+	static const struct { const char *line, *header; int rc; } cmds[] = {
+		{ "units", "UNIT   SEGMENT", 0 },
+		{ "root", "UNIT   BUS", 0 },
+		{ "context", "UNIT   BDF", 0 },
+		{ "context 0001:00:02.0", "PASID", 0 },
+		{ "pasid 0001:00:02.0", "PASID", 0 },
+		{ "pasid 0001:00:02.0 0", "DID", 0 },
+		{ "map 0000:00:02.0", "IOVA", 0 },
+		{ "map 0001:80:00.0", "identity", 0 },
+		{ "translate 0000:00:02.0 0xfffff010 --write", "pa: 0x3000010", 0 },
+		{ "translate 0000:00:02.0 0xffffe000 --write", "fault: 0x5", 1 },
+		{ "who 0x3000000 0x1000", "0001:80:00.0", 0 },
+		{ "domains", "DID_DMAR1", 0 },
+		{ "devices", "mockdrv", 0 },
+		{ "irte", "", 0 },
+		{ "qi", "", 0 },
+		{ "check", "problems_found: 0", 0 },
+		{ "nonsense", "", 2 },
+		{ "map 00:02", "", 2 },
+		{ "translate 0000:00:02.0 notanumber", "", 2 },
+		{ "map 0000:00:02.0 --pasid 0x100000", "", 2 },
+		{ "root nosuchunit", "", 2 },
+	};
+	EXPECT(setup(&f, "two-units") == 0);
+	if (!f.ks) {
+		teardown(&f);
+		return;
+	}
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		char *out = NULL;
+		check_begin("commands/text: %s", cmds[i].line);
+		EXPECT_EQ(run(&f, &out, false, cmds[i].line), cmds[i].rc);
+		EXPECT_MSG(out && strstr(out, cmds[i].header), "no \"%s\" in:\n%s", cmds[i].header, out);
+		check_end();
+		free(out);
+		if (cmds[i].rc == 2)
+			continue;
+		check_begin("commands/json: %s", cmds[i].line);
+		EXPECT_EQ(run(&f, &out, true, cmds[i].line), cmds[i].rc);
+		EXPECT_MSG(out && out[0] == '{' && strstr(out, "\"command\"") && strstr(out, "\n}\n"),
+			   "not a JSON object:\n%s", out);
+		check_end();
+		free(out);
+	}
+	teardown(&f);
+}
+
+TEST(check_cross_checks_kernel_domains)
+{
+	struct fixture f;
+	char *out = NULL;
+	EXPECT(setup(&f, "two-units") == 0);
+	if (!f.ks) {
+		teardown(&f);
+		return;
+	}
+	/* the kernel says dmar0's domain has DID 7: the hardware says 2 */
+	for (size_t i = 0; i < f.ks->ndomains; i++)
+		if (f.ks->domains[i].did[0] == 2)
+			f.ks->domains[i].did[0] = 7;
+	EXPECT_EQ(run(&f, &out, false, "check"), 1);
+	EXPECT_MSG(out && strstr(out, "dmar0 0000:00:02.0: hardware DID 2, the kernel's domain"),
+		   "got:\n%s", out);
+	free(out);
+	/* and a pgd that is not the hardware's table */
+	for (size_t i = 0; i < f.ks->ndomains; i++)
+		if (f.ks->domains[i].did[0] == 7) {
+			f.ks->domains[i].did[0] = 2;
+			f.ks->domains[i].pgd += 0x1000;
+		}
+	EXPECT_EQ(run(&f, &out, false, "check"), 1);
+	EXPECT_MSG(out && strstr(out, "is not the kernel's domain pgd"), "got:\n%s", out);
+	free(out);
+	teardown(&f);
+}
