@@ -120,6 +120,8 @@ install: lib $(O)/vtd $(O)/mock-vmlinux
 	install -m 644 include/vtd/*.h $(DESTDIR)$(INCDIR)/vtd/
 	install -d $(DESTDIR)$(BINDIR)
 	install -m 755 $(O)/vtd $(DESTDIR)$(BINDIR)/vtd
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 644 man/vtd.1 $(DESTDIR)$(PREFIX)/share/man/man1/vtd.1
 
 clean:
 	rm -rf build
