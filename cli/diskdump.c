@@ -120,6 +120,12 @@ static int index_flat(struct diskdump *d, const char *path, char *err, size_t er
 		uint64_t dst = be64(h), size = be64(h + 8);
 		if (dst == UINT64_MAX && size == UINT64_MAX)
 			break;
+		if (size <= (64u << 20) && dst <= (1ull << 62) && pos + 16 + size > d->fsize) {
+			snprintf(err, errlen, "%s: flattened stream truncated: record %zu at 0x%" PRIx64
+				 " needs 0x%" PRIx64 " bytes, the file ends at 0x%" PRIx64,
+				 path, d->nrecs, pos, size, d->fsize);
+			return -1;
+		}
 		if (size > d->fsize || pos + 16 + size > d->fsize || dst > (1ull << 62)) {
 			snprintf(err, errlen, "%s: flattened record %zu at 0x%" PRIx64
 				 " claims offset 0x%" PRIx64 " size 0x%" PRIx64 " beyond the file",
