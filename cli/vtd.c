@@ -147,6 +147,8 @@ int main(int argc, char **argv)
 	struct kinfo_dwarf *kd = NULL;
 	struct vtd_kstate *ks = NULL;
 	struct vtd_unit *units = NULL;
+	struct ki k = { 0 };
+	struct vtd_kinfo ki = { ki_symbol, ki_type_size, ki_member, ki_vmcoreinfo, &k };
 
 	if (raw) {
 		memset(&one, 0, sizeof(one));
@@ -184,10 +186,10 @@ int main(int argc, char **argv)
 		}
 		if (check_match(kd, d, vmlinux, dumpf))
 			goto out;
-		struct ki k = { kd, d, 0 };
+		k.kd = kd;
+		k.dump = d;
 		if (dump_vmcoreinfo(d, "KERNELOFFSET", kaslr, sizeof(kaslr)) == 0)
 			k.kaslr = strtoull(kaslr, NULL, 16);
-		struct vtd_kinfo ki = { ki_symbol, ki_type_size, ki_member, ki_vmcoreinfo, &k };
 		vtd_error_init(&e);
 		if (vtd_kstate_load(&mem, &ki, &ks, &e)) {
 			char b[600];
@@ -201,6 +203,7 @@ int main(int argc, char **argv)
 		for (size_t i = 0; i < ks->nunits; i++)
 			units[i] = ks->units[i].unit;
 		ctx.ks = ks;
+		ctx.ki = &ki;
 		ctx.units = units;
 		ctx.nunits = ks->nunits;
 	}

@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <inttypes.h>
 
 const char vtd_commands_usage[] =
 	"  units                          DMAR units: registers, mode, table addresses\n"
@@ -22,6 +23,8 @@ const char vtd_commands_usage[] =
 	"  devices                        PCI devices and their IOMMU attachment\n"
 	"  irte [UNIT]                    present interrupt-remapping entries\n"
 	"  qi [UNIT]                      invalidation queue slots and wait status\n"
+	"  faults                         DMAR fault lines of the kernel log, each translated again\n"
+	"  log                            the crashed kernel's log (printk ring buffer)\n"
 	"  check                          walk everything; report every problem found\n"
 	"BDF is [SEGMENT:]BUS:DEV.FN in hex; --unit NAME picks the unit when ambiguous.\n";
 
@@ -664,6 +667,181 @@ static int cmd_qi(struct cmd *k, int argc, char **argv)
 	return w.nprob ? 1 : 0;
 }
 
+/* ---- log / faults ---- */
+
+struct logw { struct cmd *k; unsigned n; };
+
+static int log_line(void *arg, uint64_t seq, uint64_t ts, const char *text, size_t len)
+{
+	struct logw *w = arg;
+	char t[32], *line = strndup(text, len);
+	(void)seq;
+	if (!line)
+		return -1;
+	snprintf(t, sizeof(t), "%5" PRIu64 ".%06" PRIu64, ts / 1000000000, ts % 1000000000 / 1000);
+	if (w->k->c->json) {
+		sink_row(w->k->s);
+		sink_str(w->k->s, "time", t);
+		sink_str(w->k->s, "text", line);
+		sink_row_end(w->k->s);
+	} else {
+		/* continuation lines indented under the text, as dmesg and
+		 * makedumpfile --dump-dmesg print them */
+		fprintf(w->k->c->out, "[%s] ", t);
+		for (char *p = line, *nl; p; p = nl ? nl + 1 : NULL) {
+			nl = strchr(p, '\n');
+			fprintf(w->k->c->out, "%s%.*s\n", p == line ? "" : "               ",
+				nl ? (int)(nl - p) : (int)strlen(p), p);
+		}
+	}
+	free(line);
+	w->n++;
+	return 0;
+}
+
+static int cmd_log(struct cmd *k)
+{
+	struct logw w = { k, 0 };
+	struct vtd_error e;
+	if (need_ks(k, "log") || !k->c->ki)
+		return 2;
+	vtd_error_init(&e);
+	if (k->c->json)
+		sink_table(k->s, "log");
+	int rc = vtd_printk_iter(&k->c->ks->km, k->c->ki, log_line, &w, &e);
+	if (k->c->json)
+		sink_table_end(k->s);
+	if (rc < 0)
+		return usage_err(k, "kernel log: %s", e.msg);
+	return 0;
+}
+
+/* A DMAR fault line of the kernel log (drivers/iommu/intel/dmar.c
+ * dmar_fault_do_one(); 6.x and 5.x wordings). */
+struct fault_line {
+	bool dma, write;
+	int64_t pasid;
+	unsigned bus, dev, fn;
+	uint64_t addr;
+	unsigned reason;
+};
+
+static int parse_fault(const char *l, struct fault_line *f)
+{
+	const char *p = strstr(l, "Request device [");
+	const char *r = strstr(l, "[fault reason ");
+	memset(f, 0, sizeof(*f));
+	f->pasid = VTD_NO_PASID;
+	if (!p || !r || !strstr(l, "DMAR"))
+		return -1;
+	f->dma = strstr(l, "[DMA ") != NULL;
+	f->write = strstr(l, "[DMA Write") != NULL;
+	if (sscanf(p, "Request device [%x:%x.%x]", &f->bus, &f->dev, &f->fn) != 3)
+		return -1;
+	const char *a = strstr(p, f->dma ? "fault addr " : "fault index ");
+	if (!a || sscanf(a + (f->dma ? 11 : 12), "%" SCNx64, &f->addr) != 1)
+		return -1;
+	r += 14;
+	if (sscanf(r, r[0] == '0' && r[1] == 'x' ? "%x" : "%u", &f->reason) != 1)
+		return -1;
+	const char *ps = strstr(l, " PASID ");                /* "[DMA Read PASID 0x5]" or 5.x "PASID 5 fault" */
+	if (ps && !strstr(l, "NO_PASID")) {
+		unsigned v;
+		if (sscanf(ps, " PASID %x", &v) == 1 && v != 0xffffffffu)
+			f->pasid = v;
+	}
+	return 0;
+}
+
+struct faultw { struct cmd *k; unsigned n; };
+
+static int fault_line(void *arg, uint64_t seq, uint64_t ts, const char *text, size_t len)
+{
+	struct faultw *w = arg;
+	struct cmd *k = w->k;
+	struct fault_line f;
+	char *line = strndup(text, len), t[32], bdf[16];
+	(void)seq;
+	if (!line)
+		return -1;
+	if (parse_fault(line, &f)) {
+		free(line);
+		return 0;
+	}
+	w->n++;
+	snprintf(t, sizeof(t), "%" PRIu64 ".%06" PRIu64, ts / 1000000000, ts % 1000000000 / 1000);
+	snprintf(bdf, sizeof(bdf), "%02x:%02x.%x", f.bus, f.dev, f.fn);
+	sink_row(k->s);
+	sink_str(k->s, "time", t);
+	sink_str(k->s, "request", !f.dma ? "interrupt" : f.write ? "write" : "read");
+	sink_str(k->s, "bdf", bdf);
+	if (f.pasid == VTD_NO_PASID)
+		sink_null(k->s, "pasid");
+	else
+		sink_i64(k->s, "pasid", f.pasid);
+	sink_hex(k->s, f.dma ? "addr" : "index", f.addr);
+	sink_hex(k->s, "logged", f.reason);
+	/* The line does not name the unit: the one that translates the device,
+	 * else every unit, when they all answer alike. */
+	const struct vtd_unit *u = f.dma ? unit_for(k, -1, f.bus, f.dev << 3 | f.fn) : NULL;
+	struct vtd_translation *tr = f.dma ? malloc(sizeof(*tr)) : NULL;
+	struct vtd_request rq = { vtd_sid(f.bus, f.dev << 3 | f.fn), f.pasid, f.addr,
+				  f.write ? VTD_ACC_WRITE : VTD_ACC_READ };
+	const char *uname = u ? u->name : "any";
+	unsigned fr = 0;
+	bool known = tr && u;
+	if (tr && !u && k->c->nunits) {
+		known = true;
+		for (size_t i = 0; i < k->c->nunits; i++) {
+			unsigned r = vtd_translate(k->c->mem, &k->c->units[i], &rq, tr);
+			if (i && (r != fr || !r))
+				known = false;
+			fr = r;
+		}
+	} else if (known) {
+		fr = vtd_translate(k->c->mem, u, &rq, tr);
+	}
+	if (known) {
+		{
+			sink_str(k->s, "unit", uname);
+			if (fr) {
+				sink_hex(k->s, "now", fr);
+				sink_str(k->s, "explained", fr == f.reason ? "same fault now" : vtd_fault_str(fr));
+			} else {
+				sink_str(k->s, "now", "translates");
+				char b[64];
+				snprintf(b, sizeof(b), "to 0x%" PRIx64 " now (mapped after the fault)", tr->pa);
+				sink_str(k->s, "explained", b);
+			}
+		}
+	} else {
+		sink_null(k->s, "now");
+		if (f.dma)
+			sink_str(k->s, "explained", "units disagree; the line does not say which unit");
+	}
+	free(tr);
+	sink_str(k->s, "text", line);
+	sink_row_end(k->s);
+	free(line);
+	return 0;
+}
+
+static int cmd_faults(struct cmd *k)
+{
+	struct faultw w = { k, 0 };
+	struct vtd_error e;
+	if (need_ks(k, "faults") || !k->c->ki)
+		return 2;
+	vtd_error_init(&e);
+	sink_table(k->s, "faults");
+	int rc = vtd_printk_iter(&k->c->ks->km, k->c->ki, fault_line, &w, &e);
+	sink_table_end(k->s);
+	if (rc < 0)
+		return usage_err(k, "kernel log: %s", e.msg);
+	sink_u64(k->s, "fault_lines", w.n);
+	return 0;
+}
+
 /* ---- check ---- */
 
 struct chk { struct cmd *k; unsigned nprob, ndev; };
@@ -834,6 +1012,10 @@ int vtd_command(struct vtd_cmdctx *ctx, int argc, char **argv)
 		rc = cmd_qi(&k, n, args);
 	else if (!strcmp(c, "check"))
 		rc = cmd_check(&k);
+	else if (!strcmp(c, "faults"))
+		rc = cmd_faults(&k);
+	else if (!strcmp(c, "log"))
+		rc = cmd_log(&k);
 	else
 		rc = usage_err(&k, "unknown command '%s'; commands:\n%s", c, vtd_commands_usage);
 	if (sink_free(k.s))

@@ -13,6 +13,7 @@
 struct vtd_cmdctx {
 	const struct vtd_mem *mem;     /* physical memory of the crashed kernel */
 	struct vtd_kstate *ks;         /* located state, or NULL (raw --root mode) */
+	const struct vtd_kinfo *ki;    /* kernel information (with ks), for the log */
 	struct vtd_unit *units;        /* walkable units (from ks, or given raw) */
 	size_t nunits;
 	FILE *out, *err;

@@ -18,7 +18,7 @@ uint64_t vtd_bits(const uint64_t *q, unsigned lo, unsigned hi)
 uint64_t vtd_field_get(const uint64_t *q, const struct vtd_field *f)
 {
 	uint64_t v = vtd_bits(q, f->lo, f->hi);
-	return f->kind == VTD_F_ADDR ? v << (f->lo % 64) : v;
+	return f->kind == VTD_F_ADDR || f->kind == VTD_F_IOVA ? v << (f->lo % 64) : v;
 }
 
 const struct vtd_field *vtd_format_field(const struct vtd_format *fmt, const char *name)
@@ -55,8 +55,7 @@ unsigned vtd_format_check(const struct vtd_format *fmt, const uint64_t *q,
 		if (f->kind == VTD_F_RSVD) {
 			bad = v;
 			snprintf(why, sizeof(why), "reserved");
-		} else if (f->cond && !(conds & f->cond)) {
-			bad = v;
+		} else if (f->cond && !(conds & f->cond) && (bad = f->condmask ? v & f->condmask : v)) {
 			snprintf(why, sizeof(why), "%s", cond_why(f->cond));
 		} else if (f->kind == VTD_F_ADDR) {
 			/* field bit j is address bit (lo % 64) + j */

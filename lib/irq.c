@@ -7,26 +7,27 @@
 #include <string.h>
 
 static const struct vtd_field irte_remapped_f[] = {
-	{ "P", 0, 0, VTD_F_FLAG, 0 }, { "FPD", 1, 1, VTD_F_FLAG, 0 },
-	{ "DM", 2, 2, VTD_F_FLAG, 0 }, { "RH", 3, 3, VTD_F_FLAG, 0 },
-	{ "TM", 4, 4, VTD_F_FLAG, 0 }, { "DLM", 5, 7, VTD_F_VAL, 0 },
-	{ "AVAIL", 8, 11, VTD_F_VAL, 0 }, { "RSVD", 12, 14, VTD_F_RSVD, 0 },
-	{ "IM", 15, 15, VTD_F_FLAG, 0 }, { "V", 16, 23, VTD_F_VAL, 0 },
-	{ "RSVD", 24, 31, VTD_F_RSVD, 0 }, { "DST", 32, 63, VTD_F_VAL, 0 },
-	{ "SID", 64, 79, VTD_F_VAL, 0 }, { "SQ", 80, 81, VTD_F_VAL, 0 },
-	{ "SVT", 82, 83, VTD_F_VAL, 0 }, { "RSVD", 84, 127, VTD_F_RSVD, 0 },
+	{ "P", 0, 0, VTD_F_FLAG, 0, 0 }, { "FPD", 1, 1, VTD_F_FLAG, 0, 0 },
+	{ "DM", 2, 2, VTD_F_FLAG, 0, 0 }, { "RH", 3, 3, VTD_F_FLAG, 0, 0 },
+	{ "TM", 4, 4, VTD_F_FLAG, 0, 0 }, { "DLM", 5, 7, VTD_F_VAL, 0, 0 },
+	{ "AVAIL", 8, 11, VTD_F_VAL, 0, 0 }, { "RSVD", 12, 14, VTD_F_RSVD, 0, 0 },
+	{ "IM", 15, 15, VTD_F_FLAG, 0, 0 }, { "V", 16, 23, VTD_F_VAL, 0, 0 },
+	/* xAPIC (EIME=0): only DST bits 47:40 are the destination */
+	{ "RSVD", 24, 31, VTD_F_RSVD, 0, 0 }, { "DST", 32, 63, VTD_F_VAL, VTD_C_EIM, 0xffff00ffull },
+	{ "SID", 64, 79, VTD_F_VAL, 0, 0 }, { "SQ", 80, 81, VTD_F_VAL, 0, 0 },
+	{ "SVT", 82, 83, VTD_F_VAL, 0, 0 }, { "RSVD", 84, 127, VTD_F_RSVD, 0, 0 },
 };
 FORMAT(vtd_fmt_irte_remapped, "remapped IRTE", 2, irte_remapped_f);
 
 static const struct vtd_field irte_posted_f[] = {
-	{ "P", 0, 0, VTD_F_FLAG, 0 }, { "FPD", 1, 1, VTD_F_FLAG, 0 },
-	{ "RSVD", 2, 7, VTD_F_RSVD, 0 }, { "AVAIL", 8, 11, VTD_F_VAL, 0 },
-	{ "RSVD", 12, 13, VTD_F_RSVD, 0 }, { "URG", 14, 14, VTD_F_FLAG, 0 },
-	{ "IM", 15, 15, VTD_F_FLAG, 0 }, { "VV", 16, 23, VTD_F_VAL, 0 },
-	{ "RSVD", 24, 37, VTD_F_RSVD, 0 }, { "PDAL", 38, 63, VTD_F_VAL, 0 },
-	{ "SID", 64, 79, VTD_F_VAL, 0 }, { "SQ", 80, 81, VTD_F_VAL, 0 },
-	{ "SVT", 82, 83, VTD_F_VAL, 0 }, { "RSVD", 84, 95, VTD_F_RSVD, 0 },
-	{ "PDAH", 96, 127, VTD_F_VAL, 0 },
+	{ "P", 0, 0, VTD_F_FLAG, 0, 0 }, { "FPD", 1, 1, VTD_F_FLAG, 0, 0 },
+	{ "RSVD", 2, 7, VTD_F_RSVD, 0, 0 }, { "AVAIL", 8, 11, VTD_F_VAL, 0, 0 },
+	{ "RSVD", 12, 13, VTD_F_RSVD, 0, 0 }, { "URG", 14, 14, VTD_F_FLAG, 0, 0 },
+	{ "IM", 15, 15, VTD_F_FLAG, 0, 0 }, { "VV", 16, 23, VTD_F_VAL, 0, 0 },
+	{ "RSVD", 24, 37, VTD_F_RSVD, 0, 0 }, { "PDAL", 38, 63, VTD_F_VAL, 0, 0 },
+	{ "SID", 64, 79, VTD_F_VAL, 0, 0 }, { "SQ", 80, 81, VTD_F_VAL, 0, 0 },
+	{ "SVT", 82, 83, VTD_F_VAL, 0, 0 }, { "RSVD", 84, 95, VTD_F_RSVD, 0, 0 },
+	{ "PDAH", 96, 127, VTD_F_VAL, 0, 0 },
 };
 FORMAT(vtd_fmt_irte_posted, "posted IRTE", 2, irte_posted_f);
 

@@ -23,84 +23,85 @@ const char *qi_type_name(unsigned type)
 	return "unknown";
 }
 
-#define TYPE_FIELDS { "TYPE", 0, 3, VTD_F_VAL, 0 }, { "TYPEH", 9, 11, VTD_F_VAL, 0 }
+#define TYPE_FIELDS { "TYPE", 0, 3, VTD_F_VAL, 0, 0 }, { "TYPEH", 9, 11, VTD_F_VAL, 0, 0 }
 
 static const struct vtd_field cc_f[] = {
-	TYPE_FIELDS, { "G", 4, 5, VTD_F_VAL, 0 }, { "RSVD", 6, 8, VTD_F_RSVD, 0 },
-	{ "RSVD", 12, 15, VTD_F_RSVD, 0 }, { "DID", 16, 31, VTD_F_VAL, 0 },
-	{ "SID", 32, 47, VTD_F_VAL, 0 }, { "FM", 48, 49, VTD_F_VAL, 0 },
-	{ "RSVD", 50, 63, VTD_F_RSVD, 0 }, { "RSVD", 64, 127, VTD_F_RSVD, 0 },
+	TYPE_FIELDS, { "G", 4, 5, VTD_F_VAL, 0, 0 }, { "RSVD", 6, 8, VTD_F_RSVD, 0, 0 },
+	{ "RSVD", 12, 15, VTD_F_RSVD, 0, 0 }, { "DID", 16, 31, VTD_F_VAL, 0, 0 },
+	{ "SID", 32, 47, VTD_F_VAL, 0, 0 }, { "FM", 48, 49, VTD_F_VAL, 0, 0 },
+	{ "RSVD", 50, 63, VTD_F_RSVD, 0, 0 }, { "RSVD", 64, 127, VTD_F_RSVD, 0, 0 },
 };
 static FORMAT(cc_fmt, "context-cache invalidate", 2, cc_f);
 
 static const struct vtd_field iotlb_f[] = {
-	TYPE_FIELDS, { "G", 4, 5, VTD_F_VAL, 0 }, { "DW", 6, 6, VTD_F_FLAG, 0 },
-	{ "DR", 7, 7, VTD_F_FLAG, 0 }, { "RSVD", 8, 8, VTD_F_RSVD, 0 },
-	{ "RSVD", 12, 15, VTD_F_RSVD, 0 }, { "DID", 16, 31, VTD_F_VAL, 0 },
-	{ "RSVD", 32, 63, VTD_F_RSVD, 0 }, { "AM", 64, 69, VTD_F_VAL, 0 },
-	{ "IH", 70, 70, VTD_F_FLAG, 0 }, { "RSVD", 71, 75, VTD_F_RSVD, 0 },
-	{ "ADDR", 76, 127, VTD_F_ADDR, 0 },
+	TYPE_FIELDS, { "G", 4, 5, VTD_F_VAL, 0, 0 }, { "DW", 6, 6, VTD_F_FLAG, 0, 0 },
+	{ "DR", 7, 7, VTD_F_FLAG, 0, 0 }, { "RSVD", 8, 8, VTD_F_RSVD, 0, 0 },
+	{ "RSVD", 12, 15, VTD_F_RSVD, 0, 0 }, { "DID", 16, 31, VTD_F_VAL, 0, 0 },
+	{ "RSVD", 32, 63, VTD_F_RSVD, 0, 0 }, { "AM", 64, 69, VTD_F_VAL, 0, 0 },
+	{ "IH", 70, 70, VTD_F_FLAG, 0, 0 }, { "RSVD", 71, 75, VTD_F_RSVD, 0, 0 },
+	{ "ADDR", 76, 127, VTD_F_IOVA, 0, 0 },
 };
 static FORMAT(iotlb_fmt, "IOTLB invalidate", 2, iotlb_f);
 
 static const struct vtd_field diotlb_f[] = {
-	TYPE_FIELDS, { "RSVD", 4, 8, VTD_F_RSVD, 0 }, { "PFSIDL", 12, 15, VTD_F_VAL, 0 },
-	{ "QDEP", 16, 20, VTD_F_VAL, 0 }, { "RSVD", 21, 31, VTD_F_RSVD, 0 },
-	{ "SID", 32, 47, VTD_F_VAL, 0 }, { "RSVD", 48, 51, VTD_F_RSVD, 0 },
-	{ "PFSIDH", 52, 63, VTD_F_VAL, 0 }, { "S", 64, 64, VTD_F_FLAG, 0 },
-	{ "RSVD", 65, 75, VTD_F_RSVD, 0 }, { "ADDR", 76, 127, VTD_F_ADDR, 0 },
+	TYPE_FIELDS, { "RSVD", 4, 8, VTD_F_RSVD, 0, 0 }, { "PFSIDL", 12, 15, VTD_F_VAL, 0, 0 },
+	{ "QDEP", 16, 20, VTD_F_VAL, 0, 0 }, { "RSVD", 21, 31, VTD_F_RSVD, 0, 0 },
+	{ "SID", 32, 47, VTD_F_VAL, 0, 0 }, { "RSVD", 48, 51, VTD_F_RSVD, 0, 0 },
+	{ "PFSIDH", 52, 63, VTD_F_VAL, 0, 0 }, { "S", 64, 64, VTD_F_FLAG, 0, 0 },
+	{ "RSVD", 65, 75, VTD_F_RSVD, 0, 0 }, { "ADDR", 76, 127, VTD_F_IOVA, 0, 0 },
 };
 static FORMAT(diotlb_fmt, "device-TLB invalidate", 2, diotlb_f);
 
 static const struct vtd_field iec_f[] = {
-	TYPE_FIELDS, { "G", 4, 4, VTD_F_FLAG, 0 }, { "RSVD", 5, 8, VTD_F_RSVD, 0 },
-	{ "RSVD", 12, 26, VTD_F_RSVD, 0 }, { "IM", 27, 31, VTD_F_VAL, 0 },
-	{ "IIDX", 32, 47, VTD_F_VAL, 0 }, { "RSVD", 48, 63, VTD_F_RSVD, 0 },
-	{ "RSVD", 64, 127, VTD_F_RSVD, 0 },
+	TYPE_FIELDS, { "G", 4, 4, VTD_F_FLAG, 0, 0 }, { "RSVD", 5, 8, VTD_F_RSVD, 0, 0 },
+	{ "RSVD", 12, 26, VTD_F_RSVD, 0, 0 }, { "IM", 27, 31, VTD_F_VAL, 0, 0 },
+	{ "IIDX", 32, 47, VTD_F_VAL, 0, 0 }, { "RSVD", 48, 63, VTD_F_RSVD, 0, 0 },
+	{ "RSVD", 64, 127, VTD_F_RSVD, 0, 0 },
 };
 static FORMAT(iec_fmt, "interrupt-entry-cache invalidate", 2, iec_f);
 
 static const struct vtd_field iwd_f[] = {
-	TYPE_FIELDS, { "IF", 4, 4, VTD_F_FLAG, 0 }, { "SW", 5, 5, VTD_F_FLAG, 0 },
-	{ "FN", 6, 6, VTD_F_FLAG, 0 }, { "PD", 7, 7, VTD_F_FLAG, 0 },
-	{ "RSVD", 8, 8, VTD_F_RSVD, 0 }, { "RSVD", 12, 31, VTD_F_RSVD, 0 },
-	{ "SDATA", 32, 63, VTD_F_VAL, 0 }, { "RSVD", 64, 65, VTD_F_RSVD, 0 },
-	{ "SADDR", 66, 127, VTD_F_ADDR, 0 },
+	TYPE_FIELDS, { "IF", 4, 4, VTD_F_FLAG, 0, 0 }, { "SW", 5, 5, VTD_F_FLAG, 0, 0 },
+	{ "FN", 6, 6, VTD_F_FLAG, 0, 0 }, { "PD", 7, 7, VTD_F_FLAG, 0, 0 },
+	{ "RSVD", 8, 8, VTD_F_RSVD, 0, 0 }, { "RSVD", 12, 31, VTD_F_RSVD, 0, 0 },
+	{ "SDATA", 32, 63, VTD_F_VAL, 0, 0 }, { "RSVD", 64, 65, VTD_F_RSVD, 0, 0 },
+	{ "SADDR", 66, 127, VTD_F_ADDR, 0, 0 },
 };
 static FORMAT(iwd_fmt, "invalidation wait", 2, iwd_f);
 
 static const struct vtd_field eiotlb_f[] = {
-	TYPE_FIELDS, { "G", 4, 5, VTD_F_VAL, 0 }, { "RSVD", 6, 8, VTD_F_RSVD, 0 },
-	{ "RSVD", 12, 15, VTD_F_RSVD, 0 }, { "DID", 16, 31, VTD_F_VAL, 0 },
-	{ "PASID", 32, 51, VTD_F_VAL, 0 }, { "RSVD", 52, 63, VTD_F_RSVD, 0 },
-	{ "AM", 64, 69, VTD_F_VAL, 0 }, { "IH", 70, 70, VTD_F_FLAG, 0 },
-	{ "RSVD", 71, 75, VTD_F_RSVD, 0 }, { "ADDR", 76, 127, VTD_F_ADDR, 0 },
+	TYPE_FIELDS, { "G", 4, 5, VTD_F_VAL, 0, 0 }, { "RSVD", 6, 8, VTD_F_RSVD, 0, 0 },
+	{ "RSVD", 12, 15, VTD_F_RSVD, 0, 0 }, { "DID", 16, 31, VTD_F_VAL, 0, 0 },
+	{ "PASID", 32, 51, VTD_F_VAL, 0, 0 }, { "RSVD", 52, 63, VTD_F_RSVD, 0, 0 },
+	{ "AM", 64, 69, VTD_F_VAL, 0, 0 }, { "IH", 70, 70, VTD_F_FLAG, 0, 0 },
+	{ "RSVD", 71, 75, VTD_F_RSVD, 0, 0 }, { "ADDR", 76, 127, VTD_F_IOVA, 0, 0 },
 };
 static FORMAT(eiotlb_fmt, "PASID-based IOTLB invalidate", 2, eiotlb_f);
 
 static const struct vtd_field pc_f[] = {
-	TYPE_FIELDS, { "G", 4, 5, VTD_F_VAL, 0 }, { "RSVD", 6, 8, VTD_F_RSVD, 0 },
-	{ "RSVD", 12, 15, VTD_F_RSVD, 0 }, { "DID", 16, 31, VTD_F_VAL, 0 },
-	{ "PASID", 32, 51, VTD_F_VAL, 0 }, { "RSVD", 52, 63, VTD_F_RSVD, 0 },
-	{ "RSVD", 64, 127, VTD_F_RSVD, 0 },
+	TYPE_FIELDS, { "G", 4, 5, VTD_F_VAL, 0, 0 }, { "RSVD", 6, 8, VTD_F_RSVD, 0, 0 },
+	{ "RSVD", 12, 15, VTD_F_RSVD, 0, 0 }, { "DID", 16, 31, VTD_F_VAL, 0, 0 },
+	{ "PASID", 32, 51, VTD_F_VAL, 0, 0 }, { "RSVD", 52, 63, VTD_F_RSVD, 0, 0 },
+	{ "RSVD", 64, 127, VTD_F_RSVD, 0, 0 },
 };
 static FORMAT(pc_fmt, "PASID-cache invalidate", 2, pc_f);
 
 static const struct vtd_field deiotlb_f[] = {
-	TYPE_FIELDS, { "QDEP", 4, 8, VTD_F_VAL, 0 }, { "PFSIDL", 12, 15, VTD_F_VAL, 0 },
-	{ "SID", 16, 31, VTD_F_VAL, 0 }, { "PASID", 32, 51, VTD_F_VAL, 0 },
-	{ "PFSIDH", 52, 63, VTD_F_VAL, 0 }, { "G", 64, 64, VTD_F_FLAG, 0 },
-	{ "RSVD", 65, 74, VTD_F_RSVD, 0 }, { "S", 75, 75, VTD_F_FLAG, 0 },
-	{ "ADDR", 76, 127, VTD_F_ADDR, 0 },
+	TYPE_FIELDS, { "QDEP", 4, 8, VTD_F_VAL, 0, 0 }, { "PFSIDL", 12, 15, VTD_F_VAL, 0, 0 },
+	{ "SID", 16, 31, VTD_F_VAL, 0, 0 }, { "PASID", 32, 51, VTD_F_VAL, 0, 0 },
+	{ "PFSIDH", 52, 63, VTD_F_VAL, 0, 0 }, { "G", 64, 64, VTD_F_FLAG, 0, 0 },
+	{ "RSVD", 65, 74, VTD_F_RSVD, 0, 0 }, { "S", 75, 75, VTD_F_FLAG, 0, 0 },
+	{ "ADDR", 76, 127, VTD_F_IOVA, 0, 0 },
 };
 static FORMAT(deiotlb_fmt, "PASID-based device-TLB invalidate", 2, deiotlb_f);
 
 static const struct vtd_field pgrp_f[] = {
-	TYPE_FIELDS, { "PP", 4, 4, VTD_F_FLAG, 0 }, { "RSVD", 5, 8, VTD_F_RSVD, 0 },
-	{ "RC", 12, 15, VTD_F_VAL, 0 }, { "RID", 16, 31, VTD_F_VAL, 0 },
-	{ "PASID", 32, 51, VTD_F_VAL, 0 }, { "RSVD", 52, 63, VTD_F_RSVD, 0 },
-	{ "RSVD", 64, 65, VTD_F_RSVD, 0 }, { "LPIG", 66, 66, VTD_F_FLAG, 0 },
-	{ "PRGI", 67, 75, VTD_F_VAL, 0 }, { "RSVD", 76, 127, VTD_F_RSVD, 0 },
+	TYPE_FIELDS, { "PP", 4, 4, VTD_F_FLAG, 0, 0 }, { "PDP", 5, 5, VTD_F_FLAG, 0, 0 },
+	{ "RSVD", 6, 8, VTD_F_RSVD, 0, 0 },
+	{ "RC", 12, 15, VTD_F_VAL, 0, 0 }, { "RID", 16, 31, VTD_F_VAL, 0, 0 },
+	{ "PASID", 32, 51, VTD_F_VAL, 0, 0 }, { "RSVD", 52, 63, VTD_F_RSVD, 0, 0 },
+	{ "RSVD", 64, 65, VTD_F_RSVD, 0, 0 }, { "LPIG", 66, 66, VTD_F_FLAG, 0, 0 },
+	{ "PRGI", 67, 75, VTD_F_VAL, 0, 0 }, { "RSVD", 76, 127, VTD_F_RSVD, 0, 0 },
 };
 static FORMAT(pgrp_fmt, "page-group response", 2, pgrp_f);
 

@@ -410,9 +410,7 @@ static int write_elf(struct out *o, struct img *im, const struct dump_info *info
 	le16(eh + 52, 64);             /* e_ehsize */
 	le16(eh + 54, 56);             /* e_phentsize */
 	le16(eh + 56, phnum);
-	le16(eh + 58, 64);             /* e_shentsize */
-	le16(eh + 60, 0);
-	le16(eh + 62, 0);
+	/* e_shentsize, e_shnum, e_shstrndx: 0, no sections (as /proc/vmcore) */
 	if (s_write(o, eh, sizeof(eh)))
 		return -1;
 

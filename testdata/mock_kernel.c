@@ -17,7 +17,8 @@
 
 struct syms {
 	uint64_t dmar_drhd_units, pci_root_buses, intel_iommu_sm, eim_mode,
-		 page_offset_base, crashk_res, crashk_low_res, init_top_pgt;
+		 page_offset_base, crashk_res, crashk_low_res, init_top_pgt,
+		 prb, printk_rb_static;
 	uint64_t lo, hi;            /* extent of the image's allocated sections */
 	char build_id[80];
 };
@@ -78,6 +79,7 @@ static int read_syms(const char *path, struct syms *y, char *err, size_t errlen)
 				{ "intel_iommu_sm", &y->intel_iommu_sm }, { "eim_mode", &y->eim_mode },
 				{ "page_offset_base", &y->page_offset_base }, { "crashk_res", &y->crashk_res },
 				{ "crashk_low_res", &y->crashk_low_res }, { "init_top_pgt", &y->init_top_pgt },
+				{ "prb", &y->prb }, { "printk_rb_static", &y->printk_rb_static },
 			};
 			for (size_t k = 0; k < sizeof(t) / sizeof(t[0]); k++)
 				if (!strcmp(n, t[k].name))
@@ -162,6 +164,66 @@ static int unit_index(struct scn *s, const char *name)
 		if (!strcmp(s->units[i].name, name))
 			return (int)i;
 	return -1;
+}
+
+/* The kernel log: a lockless printk ring buffer with a banner, a
+ * multi-line record and the DMAR fault lines of m->faults. */
+static int write_log(struct mk *k, struct mock *m)
+{
+	char lines[8][200];
+	unsigned n = 0;
+	snprintf(lines[n++], sizeof(lines[0]), "Linux version %s (vtdscope@testdata) #1 SMP", MOCK_RELEASE);
+	snprintf(lines[n++], sizeof(lines[0]), "DMAR: IOMMU enabled\nsecond line of a record");
+	for (unsigned i = 0; i < m->nfaults; i++) {
+		const struct mock_fault *f = &m->faults[i];
+		char pasid[32];
+		if (f->pasid == VTD_NO_PASID)
+			snprintf(pasid, sizeof(pasid), "NO_PASID");
+		else
+			snprintf(pasid, sizeof(pasid), "PASID 0x%x", (unsigned)f->pasid);
+		snprintf(lines[n++], sizeof(lines[0]), "DMAR: [DMA %s %s] Request device [%02x:%02x.%d] "
+			 "fault addr 0x%" PRIx64 " [fault reason 0x%02x] (mock)", f->write ? "Write" : "Read",
+			 pasid, f->sid >> 8, (f->sid >> 3) & 31, f->sid & 7, f->addr, f->reason);
+	}
+	enum { COUNT_BITS = 4, SIZE_BITS = 12 };
+	struct prb_desc descs[1 << COUNT_BITS];
+	struct printk_info infos[1 << COUNT_BITS];
+	uint64_t d_pa = obj(k, sizeof(descs)), i_pa = obj(k, sizeof(infos)), t_pa = obj(k, 1 << SIZE_BITS);
+	if (!d_pa || !i_pa || !t_pa)
+		return -1;
+	memset(descs, 0, sizeof(descs));
+	memset(infos, 0, sizeof(infos));
+	uint64_t lpos = 0;
+	for (unsigned id = 0; id < n; id++) {
+		size_t len = strlen(lines[id]);
+		uint64_t blk = (8 + len + 7) & ~7ull;
+		uint64_t idv = id;
+		put(k, t_pa + lpos, &idv, 8);
+		put(k, t_pa + lpos + 8, lines[id], len);
+		descs[id].state_var.counter = (long)((uint64_t)id | 2ull << 62);    /* finalized */
+		descs[id].text_blk_lpos.begin = lpos;
+		descs[id].text_blk_lpos.next = lpos + blk;
+		infos[id].seq = id;
+		infos[id].ts_nsec = (id + 1) * 1000000000ull + 123456000ull;
+		infos[id].text_len = (u16)len;
+		lpos += blk;
+	}
+	put(k, d_pa, descs, sizeof(descs));
+	put(k, i_pa, infos, sizeof(infos));
+	struct printk_ringbuffer rb = { 0 };
+	rb.desc_ring.count_bits = COUNT_BITS;
+	rb.desc_ring.descs = (void *)dva(d_pa);
+	rb.desc_ring.infos = (void *)dva(i_pa);
+	rb.desc_ring.head_id.counter = (long)(n - 1);
+	rb.desc_ring.tail_id.counter = 0;
+	rb.text_data_ring.size_bits = SIZE_BITS;
+	rb.text_data_ring.data = (void *)dva(t_pa);
+	rb.text_data_ring.head_lpos.counter = (long)lpos;
+	put(k, kpa(k, k->y.printk_rb_static), &rb, sizeof(rb));
+	uint64_t p = kva(k->y.printk_rb_static);
+	put(k, kpa(k, k->y.prb), &p, 8);
+	m->nlog = n;
+	return 0;
 }
 
 struct mock *mock_kernel_add(struct scn *s, const char *vmlinux, char *err, size_t errlen)
@@ -367,6 +429,22 @@ struct mock *mock_kernel_add(struct scn *s, const char *vmlinux, char *err, size
 			      dva(buses[b].pa) + offsetof(struct pci_bus, devices),
 			      pd_pa + offsetof(struct pci_dev, bus_list), dva(pd_pa) + offsetof(struct pci_dev, bus_list));
 	}
+
+	/* up to four of the scenario's expected faults, logged */
+	for (size_t i = 0; i < s->nxlates && m->nfaults < 4; i++) {
+		const struct scn_xlate *x = &s->xlates[i];
+		if (!x->fault || unit_index(s, x->unit) != 0)
+			continue;
+		struct mock_fault *f = &m->faults[m->nfaults++];
+		snprintf(f->unit, sizeof(f->unit), "%s", x->unit);
+		f->sid = x->rq.sid;
+		f->pasid = x->rq.pasid;
+		f->addr = x->rq.iova;
+		f->write = (x->rq.access & VTD_ACC_WRITE) != 0;
+		f->reason = x->fault;
+	}
+	if (k.y.prb && write_log(&k, m))
+		goto full;
 
 	char vi[1024];
 	snprintf(vi, sizeof(vi),

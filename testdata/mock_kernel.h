@@ -18,6 +18,12 @@ struct mock {
 	uint64_t page_offset_base;
 	uint64_t crashk_start, crashk_end;
 	int eim_mode;              /* Linux's eim_mode is global: 1 if any unit has IRTA.EIME */
+	/* DMAR fault lines written to the kernel log: the scenario's expected
+	 * faulting translations, logged as dmar_fault_do_one() would */
+	struct mock_fault { char unit[24]; uint16_t sid; int64_t pasid; uint64_t addr;
+			    int write; unsigned reason; } faults[4];
+	unsigned nfaults;
+	unsigned nlog;             /* records in the log */
 	char build_id[80];
 };
 

@@ -110,6 +110,21 @@ def check_scenario(expect):
                 want = {(i["_pos"][0], int(i["index"]), h(i["low"]), h(i["high"])) for i in e["irte"]}
                 report(tag % "irte", [] if want <= got else ["missing %s" % sorted(want - got)[:3]])
 
+            # the mock kernel logs up to four of the first unit's expected faults
+            res = vtd(dump, "faults")
+            rows = res.get("faults", [])
+            first = e["unit"][0]["_pos"][0] if e["unit"] else None
+            nwant = min(4, len([x for x in e["xlate"] if "fault" in x and x["_pos"][0] == first]))
+            # a line names no unit: with several units and no context for the
+            # device, vtd must say it cannot tell rather than pick one
+            probs = ["%s %s: logged %s, now %s" % (r["bdf"], r.get("addr"), r["logged"], r.get("now"))
+                     for r in rows if r.get("now") != r["logged"] and not (
+                         r.get("now") is None and len(e["unit"]) > 1 and
+                         "units disagree" in r.get("explained", ""))]
+            if len(rows) != nwant:
+                probs.append("%d fault lines, want %d" % (len(rows), nwant))
+            report(tag % "faults", probs)
+
             if fmt != "flat":
                 continue
             probs = []

@@ -33,6 +33,7 @@ struct fixture {
 	struct vtd_kstate *ks;
 	struct vtd_unit units[8];
 	struct ki k;
+	struct vtd_kinfo ki;
 };
 
 static int setup(struct fixture *f, const char *scenario)
@@ -47,9 +48,9 @@ static int setup(struct fixture *f, const char *scenario)
 		return -1;
 	f->mem = dump_mem(f->d);
 	f->k = (struct ki){ f->kd, f->d };
-	struct vtd_kinfo ki = { k_sym, k_size, k_mbr, k_vmci, &f->k };
+	f->ki = (struct vtd_kinfo){ k_sym, k_size, k_mbr, k_vmci, &f->k };
 	vtd_error_init(&e);
-	if (vtd_kstate_load(&f->mem, &ki, &f->ks, &e) || f->ks->nunits > 8)
+	if (vtd_kstate_load(&f->mem, &f->ki, &f->ks, &e) || f->ks->nunits > 8)
 		return -1;
 	for (size_t i = 0; i < f->ks->nunits; i++)
 		f->units[i] = f->ks->units[i].unit;
@@ -73,7 +74,7 @@ static int run(struct fixture *f, char **out, bool json, const char *line)
 	snprintf(buf, sizeof(buf), "%s", line);
 	for (char *t = strtok_r(buf, " ", &save); t && argc < 16; t = strtok_r(NULL, " ", &save))
 		argv[argc++] = t;
-	struct vtd_cmdctx c = { &f->mem, f->ks, f->units, f->ks->nunits, o, e, json, "vtd" };
+	struct vtd_cmdctx c = { &f->mem, f->ks, &f->ki, f->units, f->ks->nunits, o, e, json, "vtd" };
 	int rc = vtd_command(&c, argc, argv);
 	fclose(o);
 	fclose(e);
@@ -100,6 +101,8 @@ TEST(every_command_text_and_json)
 		{ "irte", "", 0 },
 		{ "qi", "", 0 },
 		{ "check", "problems_found: 0", 0 },
+		{ "log", "Linux version 6.1.0-vtdmock", 0 },
+		{ "faults", "fault_lines:", 0 },
 		{ "nonsense", "", 2 },
 		{ "map 00:02", "", 2 },
 		{ "translate 0000:00:02.0 notanumber", "", 2 },

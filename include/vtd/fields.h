@@ -20,6 +20,7 @@ enum vtd_field_kind {
 		      * (not shifted down); bits at or above the host address
 		      * width are reserved */
 	VTD_F_RSVD,  /* reserved: must be zero */
+	VTD_F_IOVA,  /* an input address (IOVA) kept in place: no host-width check */
 	VTD_F_IGN,   /* ignored by hardware, free for software */
 };
 
@@ -40,6 +41,8 @@ struct vtd_field {
 	uint16_t lo, hi;          /* inclusive bit range */
 	uint8_t kind;             /* enum vtd_field_kind */
 	uint8_t cond;             /* enum vtd_field_cond, 0 = always valid */
+	uint64_t condmask;        /* with cond: the bits (of the field, shifted
+				   * down) that need it; 0 = all of them */
 };
 
 struct vtd_format {

@@ -122,6 +122,15 @@ struct vtd_kstate {
 	char **missing;              size_t nmissing;
 };
 
+/* The crashed kernel's log (the lockless printk ring buffer of 5.10+,
+ * reached through the prb symbol): cb gets every finalized/committed record
+ * in sequence order, text not NUL-terminated.  Returns 0, cb's non-zero
+ * value, or an error (no ring, unreadable descriptors). */
+typedef int (*vtd_printk_cb)(void *arg, uint64_t seq, uint64_t ts_nsec,
+			     const char *text, size_t len);
+int vtd_printk_iter(const struct vtd_kmem *km, const struct vtd_kinfo *ki,
+		    vtd_printk_cb cb, void *arg, struct vtd_error *err);
+
 /* Locate the crashed kernel's IOMMU state.  Returns 0 (possibly with
  * entries in ks->missing), or an error when not even the units can be
  * found. */

@@ -77,6 +77,7 @@ static inline bool qi_deiotlb_size(const struct vtd_qi_desc *d) { return vtd_b(d
 static inline uint64_t qi_deiotlb_addr(const struct vtd_qi_desc *d) { return d->qw1 & ~0xfffull; }
 /* Page-group response (9) */
 static inline bool qi_pgrp_pasid_p(const struct vtd_qi_desc *d) { return vtd_b(d->qw0, 4, 4); }
+static inline bool qi_pgrp_pdp(const struct vtd_qi_desc *d)     { return vtd_b(d->qw0, 5, 5); }
 static inline unsigned qi_pgrp_resp_code(const struct vtd_qi_desc *d) { return (unsigned)vtd_b(d->qw0, 12, 15); }
 static inline unsigned qi_pgrp_rid(const struct vtd_qi_desc *d) { return (unsigned)vtd_b(d->qw0, 16, 31); }
 static inline unsigned qi_pgrp_pasid(const struct vtd_qi_desc *d) { return (unsigned)vtd_b(d->qw0, 32, 51); }

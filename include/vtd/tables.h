@@ -113,10 +113,11 @@ static inline bool dma_pte_dirty(uint64_t e)     { return vtd_b(e, 9, 9); }   /*
 static inline bool dma_pte_snp(uint64_t e)       { return vtd_b(e, 11, 11); }
 static inline bool dma_pte_tm(uint64_t e)        { return vtd_b(e, 62, 62); }
 static inline bool dma_pte_present(uint64_t e)   { return (e & 3) != 0; }
-/* Address bits haw-1..12 of a second-level entry (the next table, or the page
- * frame; for a superpage the caller masks the low bits of the frame). */
+/* Address bits min(haw, 52)-1..12 of a second-level entry (the next table,
+ * or the page frame; for a superpage the caller masks the low bits of the
+ * frame).  Bits 61:52 and 63 are ignored by hardware, 62 is TM. */
 static inline uint64_t dma_pte_addr(uint64_t e, unsigned haw)
-{ return e & VTD_PAGE_MASK & (haw >= 64 ? ~0ull : ((1ull << haw) - 1)); }
+{ return e & 0x000ffffffffff000ull & (haw >= 64 ? ~0ull : ((1ull << haw) - 1)); }
 
 /* First-level paging entry (x86-64 IA-32e format). */
 static inline bool fl_pte_present(uint64_t e)    { return e & 1; }

@@ -218,4 +218,39 @@ struct resource {
 	struct resource *parent, *sibling, *child;
 };
 
+/* kernel/printk/printk_ringbuffer.h (5.10+) */
+typedef struct { long counter; } atomic_long_t;
+struct prb_data_blk_lpos { unsigned long begin, next; };
+struct prb_desc { atomic_long_t state_var; struct prb_data_blk_lpos text_blk_lpos; };
+struct dev_printk_info { char subsystem[16]; char device[48]; };
+struct printk_info {
+	u64 seq;
+	u64 ts_nsec;
+	u16 text_len;
+	u8 facility;
+	u8 flags:5;
+	u8 level:3;
+	u32 caller_id;
+	struct dev_printk_info dev_info;
+};
+struct prb_desc_ring {
+	unsigned int count_bits;
+	struct prb_desc *descs;
+	struct printk_info *infos;
+	atomic_long_t head_id;
+	atomic_long_t tail_id;
+	atomic_long_t last_finalized_id;
+};
+struct prb_data_ring {
+	unsigned int size_bits;
+	char *data;
+	atomic_long_t head_lpos;
+	atomic_long_t tail_lpos;
+};
+struct printk_ringbuffer {
+	struct prb_desc_ring desc_ring;
+	struct prb_data_ring text_data_ring;
+	atomic_long_t fail;
+};
+
 #endif

@@ -12,6 +12,8 @@ struct resource crashk_res;
 struct resource crashk_low_res;
 const char linux_banner[] = "Linux version 6.1.0-vtdmock (vtdscope@testdata) #1 SMP\n";
 unsigned long init_top_pgt[512] __attribute__((aligned(4096)));
+static struct printk_ringbuffer printk_rb_static;
+struct printk_ringbuffer *prb = &printk_rb_static;
 
 /* Referenced so that every type reaches the DWARF. */
 struct dmar_drhd_unit *mock_t1;
@@ -27,5 +29,8 @@ struct device_driver *mock_t10;
 struct pci_dev *mock_t11;
 struct pci_bus *mock_t12;
 struct pasid_table *mock_t13;
+struct prb_desc *mock_t14;
+struct printk_info *mock_t15;
+struct prb_data_blk_lpos *mock_t16;
 
 int *mock_eim_mode(void) { return &eim_mode; }

@@ -327,6 +327,24 @@ def vtd_state(vtd, vmlinux, dump):
     return {"units": out}
 
 
+def compare_vtd_log(R, mode, rdir, vmlinux):
+    """vtd log (the printk ring buffer) must equal makedumpfile --dump-dmesg
+    of the same crashed kernel, byte for byte, on every dump format."""
+    vtd = os.environ.get("VTD", "build/vtd")
+    ref = os.path.join(rdir, "dmesg-crashed.txt")
+    if not os.path.exists(ref):
+        return R.fail("vtd-log-%s" % mode, "no %s" % ref)
+    want = open(ref, "rb").read()
+    for kind in ("kdump", "flat", "elf"):
+        p = subprocess.run([vtd, "-x", vmlinux, os.path.join(rdir, DUMPS[kind][0]), "log"],
+                           capture_output=True, timeout=600)
+        R.check("vtd-log-%s-%s" % (mode, kind), p.returncode == 0 and p.stdout == want,
+                "exit %d, %d of %d bytes, first difference at %s" % (
+                    p.returncode, len(p.stdout), len(want),
+                    next((i for i, (a, b) in enumerate(zip(p.stdout, want)) if a != b), "end")),
+                "%d lines equal to makedumpfile --dump-dmesg" % want.count(b"\n"))
+
+
 def compare_vtd_with_oracle(R, mode, rdir, vmlinux, oracle):
     """vtd --json must agree with the oracle field for field on every dump format:
     units, root table, context entries (raw), every coalesced mapping run, IRTEs."""
@@ -466,6 +484,7 @@ def main():
         check_ground_truth(R, mode, gt, c["release"], o)
         check_dma_mapped(R, mode, gt, o)
         compare_vtd_with_oracle(R, mode, c["rdir"], c["vmlinux"], o)
+        compare_vtd_log(R, mode, c["rdir"], c["vmlinux"])
     pool.shutdown()
     print("INFO checks took %.1fs" % (time.monotonic() - t0))
     print("%d passed, %d failed" % (R.passed, R.failed))
