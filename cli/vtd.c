@@ -13,6 +13,7 @@
 
 #include "commands/commands.h"
 #include "dump.h"
+#include "kinfo_dump.h"
 #include "kinfo_dwarf.h"
 
 #define VTD_VERSION "0.1"
@@ -33,28 +34,6 @@ static void usage(FILE *f)
 		"  -h, --help, --version\n\n"
 		"commands:\n%s", vtd_commands_usage);
 }
-
-struct ki {
-	struct kinfo_dwarf *kd;
-	struct dump *dump;
-	uint64_t kaslr;
-};
-
-static int ki_symbol(void *ctx, const char *name, uint64_t *addr)
-{
-	struct ki *k = ctx;
-	if (kinfo_dwarf_symbol(k->kd, name, addr))
-		return -1;
-	if (*addr >= VTD_START_KERNEL_MAP)
-		*addr += k->kaslr;
-	return 0;
-}
-static int ki_type_size(void *ctx, const char *type, uint64_t *size)
-{ return kinfo_dwarf_type_size(((struct ki *)ctx)->kd, type, size); }
-static int ki_member(void *ctx, const char *type, const char *member, struct vtd_member *m)
-{ return kinfo_dwarf_member(((struct ki *)ctx)->kd, type, member, m); }
-static int ki_vmcoreinfo(void *ctx, const char *key, char *val, size_t len)
-{ return dump_vmcoreinfo(((struct ki *)ctx)->dump, key, val, len); }
 
 static int parse_num(const char *opt, const char *s, uint64_t *v)
 {
@@ -147,8 +126,7 @@ int main(int argc, char **argv)
 	struct kinfo_dwarf *kd = NULL;
 	struct vtd_kstate *ks = NULL;
 	struct vtd_unit *units = NULL;
-	struct ki k = { 0 };
-	struct vtd_kinfo ki = { ki_symbol, ki_type_size, ki_member, ki_vmcoreinfo, &k };
+	struct kinfo_dump k;
 
 	if (raw) {
 		memset(&one, 0, sizeof(one));
@@ -163,7 +141,7 @@ int main(int argc, char **argv)
 		ctx.units = &one;
 		ctx.nunits = 1;
 	} else {
-		char rel[80], path[256], kaslr[40];
+		char rel[80], path[256];
 		struct vtd_error e;
 		if (!vmlinux) {
 			if (dump_vmcoreinfo(d, "OSRELEASE", rel, sizeof(rel))) {
@@ -186,12 +164,9 @@ int main(int argc, char **argv)
 		}
 		if (check_match(kd, d, vmlinux, dumpf))
 			goto out;
-		k.kd = kd;
-		k.dump = d;
-		if (dump_vmcoreinfo(d, "KERNELOFFSET", kaslr, sizeof(kaslr)) == 0)
-			k.kaslr = strtoull(kaslr, NULL, 16);
+		kinfo_dump_init(&k, kd, d);
 		vtd_error_init(&e);
-		if (vtd_kstate_load(&mem, &ki, &ks, &e)) {
+		if (vtd_kstate_load(&mem, &k.ki, &ks, &e)) {
 			char b[600];
 			vtd_error_str(&e, b, sizeof(b));
 			fprintf(stderr, "vtd: %s: cannot locate the IOMMU state: %s\n", dumpf, b);
@@ -203,7 +178,7 @@ int main(int argc, char **argv)
 		for (size_t i = 0; i < ks->nunits; i++)
 			units[i] = ks->units[i].unit;
 		ctx.ks = ks;
-		ctx.ki = &ki;
+		ctx.ki = &k.ki;
 		ctx.units = units;
 		ctx.nunits = ks->nunits;
 	}

@@ -1,5 +1,6 @@
 /* Errors as values (see error.h). */
 #include "vtd/error.h"
+#include "strbuf.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -50,17 +51,6 @@ const char *vtd_errcode_name(enum vtd_errcode code)
 
 /* Append to buf at *pos, never overrunning; *pos keeps counting past the end
  * so the caller learns the length needed. */
-static void put(char *buf, size_t len, size_t *pos, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static void put(char *buf, size_t len, size_t *pos, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(*pos < len ? buf + *pos : NULL, *pos < len ? len - *pos : 0, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		*pos += (size_t)n;
-}
 
 size_t vtd_error_str(const struct vtd_error *e, char *buf, size_t len)
 {
@@ -68,28 +58,28 @@ size_t vtd_error_str(const struct vtd_error *e, char *buf, size_t len)
 	if (len)
 		buf[0] = 0;
 	if (e->unit[0])
-		put(buf, len, &pos, "%s ", e->unit);
+		bufput(buf, len, &pos, "%s ", e->unit);
 	if (e->bus >= 0 && e->devfn >= 0)
-		put(buf, len, &pos, "%04x:%02x:%02x.%x ", e->segment >= 0 ? e->segment : 0,
+		bufput(buf, len, &pos, "%04x:%02x:%02x.%x ", e->segment >= 0 ? e->segment : 0,
 		    e->bus, e->devfn >> 3, e->devfn & 7);
 	if (e->pasid >= 0)
-		put(buf, len, &pos, "PASID %" PRId64 " ", e->pasid);
+		bufput(buf, len, &pos, "PASID %" PRId64 " ", e->pasid);
 	if (e->level >= 0)
-		put(buf, len, &pos, "level %d ", e->level);
+		bufput(buf, len, &pos, "level %d ", e->level);
 	if (e->index >= 0)
-		put(buf, len, &pos, "index %d ", e->index);
+		bufput(buf, len, &pos, "index %d ", e->index);
 	if (e->table != VTD_NOADDR)
-		put(buf, len, &pos, "table 0x%" PRIx64 " ", e->table);
+		bufput(buf, len, &pos, "table 0x%" PRIx64 " ", e->table);
 	if (e->nraw) {
-		put(buf, len, &pos, "raw");
+		bufput(buf, len, &pos, "raw");
 		for (unsigned i = e->nraw; i-- > 0;)
-			put(buf, len, &pos, "%s%016" PRIx64, i == e->nraw - 1 ? " 0x" : ":", e->raw[i]);
-		put(buf, len, &pos, " ");
+			bufput(buf, len, &pos, "%s%016" PRIx64, i == e->nraw - 1 ? " 0x" : ":", e->raw[i]);
+		bufput(buf, len, &pos, " ");
 	}
 	if (pos && pos <= len && buf[pos - 1] == ' ')
 		pos--;                 /* "... raw 0x..: msg", not "raw 0x.. : msg" */
 	if (pos)
-		put(buf, len, &pos, ": ");
-	put(buf, len, &pos, "%s", e->msg[0] ? e->msg : vtd_errcode_name(e->code));
+		bufput(buf, len, &pos, ": ");
+	bufput(buf, len, &pos, "%s", e->msg[0] ? e->msg : vtd_errcode_name(e->code));
 	return pos;
 }

@@ -1,5 +1,6 @@
 /* Generic bit-field tables (see fields.h). */
 #include "vtd/fields.h"
+#include "strbuf.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -77,17 +78,6 @@ unsigned vtd_format_check(const struct vtd_format *fmt, const uint64_t *q,
 	return n;
 }
 
-static void put(char *buf, size_t len, size_t *pos, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static void put(char *buf, size_t len, size_t *pos, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(*pos < len ? buf + *pos : NULL, *pos < len ? len - *pos : 0, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		*pos += (size_t)n;
-}
 
 size_t vtd_format_describe(const struct vtd_format *fmt, const uint64_t *q,
 			   char *buf, size_t len)
@@ -101,16 +91,16 @@ size_t vtd_format_describe(const struct vtd_format *fmt, const uint64_t *q,
 		const char *sep = pos ? " " : "";
 		switch (f->kind) {
 		case VTD_F_FLAG:
-			put(buf, len, &pos, "%s%s=%u", sep, f->name, (unsigned)v);
+			bufput(buf, len, &pos, "%s%s=%u", sep, f->name, (unsigned)v);
 			break;
 		case VTD_F_RSVD:
 		case VTD_F_IGN:
 			if (v)
-				put(buf, len, &pos, "%s%s(%u:%u)=0x%" PRIx64, sep, f->name,
+				bufput(buf, len, &pos, "%s%s(%u:%u)=0x%" PRIx64, sep, f->name,
 				    f->hi, f->lo, v);
 			break;
 		default:
-			put(buf, len, &pos, "%s%s=0x%" PRIx64, sep, f->name, v);
+			bufput(buf, len, &pos, "%s%s=0x%" PRIx64, sep, f->name, v);
 		}
 	}
 	return pos;

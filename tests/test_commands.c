@@ -7,24 +7,10 @@
 
 #include "check.h"
 #include "cli/dump.h"
+#include "cli/kinfo_dump.h"
 #include "cli/kinfo_dwarf.h"
 #include "commands/commands.h"
 #include "mock_kernel.h"
-
-struct ki { struct kinfo_dwarf *kd; struct dump *d; };
-static int k_sym(void *c, const char *n, uint64_t *a)
-{
-	struct ki *k = c;
-	char v[40];
-	if (kinfo_dwarf_symbol(k->kd, n, a) || dump_vmcoreinfo(k->d, "KERNELOFFSET", v, sizeof(v)))
-		return -1;
-	*a += strtoull(v, NULL, 16);
-	return 0;
-}
-static int k_size(void *c, const char *t, uint64_t *s) { return kinfo_dwarf_type_size(((struct ki *)c)->kd, t, s); }
-static int k_mbr(void *c, const char *t, const char *m, struct vtd_member *o)
-{ return kinfo_dwarf_member(((struct ki *)c)->kd, t, m, o); }
-static int k_vmci(void *c, const char *key, char *v, size_t l) { return dump_vmcoreinfo(((struct ki *)c)->d, key, v, l); }
 
 struct fixture {
 	struct kinfo_dwarf *kd;
@@ -32,8 +18,7 @@ struct fixture {
 	struct vtd_mem mem;
 	struct vtd_kstate *ks;
 	struct vtd_unit units[8];
-	struct ki k;
-	struct vtd_kinfo ki;
+	struct kinfo_dump k;
 };
 
 static int setup(struct fixture *f, const char *scenario)
@@ -47,10 +32,9 @@ static int setup(struct fixture *f, const char *scenario)
 	if (!f->kd || !f->d)
 		return -1;
 	f->mem = dump_mem(f->d);
-	f->k = (struct ki){ f->kd, f->d };
-	f->ki = (struct vtd_kinfo){ k_sym, k_size, k_mbr, k_vmci, &f->k };
+	kinfo_dump_init(&f->k, f->kd, f->d);
 	vtd_error_init(&e);
-	if (vtd_kstate_load(&f->mem, &f->ki, &f->ks, &e) || f->ks->nunits > 8)
+	if (vtd_kstate_load(&f->mem, &f->k.ki, &f->ks, &e) || f->ks->nunits > 8)
 		return -1;
 	for (size_t i = 0; i < f->ks->nunits; i++)
 		f->units[i] = f->ks->units[i].unit;
@@ -74,7 +58,7 @@ static int run(struct fixture *f, char **out, bool json, const char *line)
 	snprintf(buf, sizeof(buf), "%s", line);
 	for (char *t = strtok_r(buf, " ", &save); t && argc < 16; t = strtok_r(NULL, " ", &save))
 		argv[argc++] = t;
-	struct vtd_cmdctx c = { &f->mem, f->ks, &f->ki, f->units, f->ks->nunits, o, e, json, "vtd" };
+	struct vtd_cmdctx c = { &f->mem, f->ks, &f->k.ki, f->units, f->ks->nunits, o, e, json, "vtd" };
 	int rc = vtd_command(&c, argc, argv);
 	fclose(o);
 	fclose(e);

@@ -8,6 +8,7 @@
 
 #include "check.h"
 #include "cli/dump.h"
+#include "cli/kinfo_dump.h"
 #include "cli/kinfo_dwarf.h"
 #include "mock_kernel.h"
 #include "scenario.h"
@@ -16,19 +17,6 @@
 
 static const char *vmlinux(void) { return mock_vmlinux_path(); }
 
-struct ki { struct kinfo_dwarf *kd; struct dump *d; uint64_t kaslr; };
-static int k_sym(void *c, const char *n, uint64_t *a)
-{
-	struct ki *k = c;
-	if (kinfo_dwarf_symbol(k->kd, n, a))
-		return -1;
-	*a += k->kaslr;
-	return 0;
-}
-static int k_size(void *c, const char *t, uint64_t *s) { return kinfo_dwarf_type_size(((struct ki *)c)->kd, t, s); }
-static int k_mbr(void *c, const char *t, const char *m, struct vtd_member *o)
-{ return kinfo_dwarf_member(((struct ki *)c)->kd, t, m, o); }
-static int k_vmci(void *c, const char *key, char *v, size_t l) { return dump_vmcoreinfo(((struct ki *)c)->d, key, v, l); }
 
 static int find_unit(const struct vtd_kstate *ks, const char *name)
 {
@@ -50,14 +38,13 @@ static void check_one(const struct scn *s, const struct mock *mk, struct kinfo_d
 	EXPECT_MSG(d != NULL, "%s", err);
 	if (!d)
 		goto out;
-	struct ki k = { kd, d, 0 };
+	struct kinfo_dump k;
+	kinfo_dump_init(&k, kd, d);
 	EXPECT(dump_vmcoreinfo(d, "KERNELOFFSET", v, sizeof(v)) == 0);
-	k.kaslr = strtoull(v, NULL, 16);
 	EXPECT_EQ(k.kaslr, mk->kaslr);
-	struct vtd_kinfo ki = { k_sym, k_size, k_mbr, k_vmci, &k };
 	vtd_error_init(&e);
 	struct vtd_mem mem = dump_mem(d);
-	EXPECT_MSG(vtd_kstate_load(&mem, &ki, &ks, &e) == 0, "%s", e.msg);
+	EXPECT_MSG(vtd_kstate_load(&mem, &k.ki, &ks, &e) == 0, "%s", e.msg);
 	if (!ks)
 		goto out;
 	EXPECT_EQ(ks->km.page_offset_base, mk->page_offset_base);

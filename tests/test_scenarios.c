@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "kdf_mem.h"
+#include "cli/dump.h"
 #include "scenario.h"
 
 #define SCN_DIR "testdata/scenarios"
@@ -630,16 +630,16 @@ TEST(scenarios)
 		run_source(s, &im, false, "img");
 		for (size_t k = 0; k < sizeof(dumps) / sizeof(*dumps); k++) {
 			snprintf(path, sizeof(path), "%s/%s.%s", check_gen_dir(), s->name, dumps[k]);
-			struct kdf_mem *km = kdf_mem_open(path, err, sizeof(err));
+			struct dump *km = dump_open(path, err, sizeof(err));
 			if (!km) {
 				check_begin("%s/open [%s]", s->name, dumps[k]);
 				EXPECT_MSG(0, "%s", err);
 				check_end();
 				continue;
 			}
-			struct vtd_mem m = kdf_mem_vtd(km);
+			struct vtd_mem m = dump_mem(km);
 			run_source(s, &m, true, dumps[k]);
-			kdf_mem_close(km);
+			dump_close(km);
 		}
 		scn_free(s);
 		free(files[i]);
