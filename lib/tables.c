@@ -40,7 +40,7 @@ FORMAT(vtd_fmt_context_sm, "scalable-mode context entry", 4, context_sm_f);
 
 static const struct vtd_field pasid_dir_f[] = {
 	{ "P", 0, 0, VTD_F_FLAG, 0, 0 }, { "FPD", 1, 1, VTD_F_FLAG, 0, 0 },
-	{ "RSVD", 2, 11, VTD_F_RSVD, 0, 0 }, { "PASIDPTR", 12, 63, VTD_F_ADDR, 0, 0 },
+	{ "RSVD", 2, 11, VTD_F_RSVD, 0, 0 }, { "SMPTBLPTR", 12, 63, VTD_F_ADDR, 0, 0 },
 };
 FORMAT(vtd_fmt_pasid_dir_entry, "PASID-directory entry", 1, pasid_dir_f);
 

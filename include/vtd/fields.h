@@ -20,8 +20,8 @@ enum vtd_field_kind {
 		      * (not shifted down); bits at or above the host address
 		      * width are reserved */
 	VTD_F_RSVD,  /* reserved: must be zero */
-	VTD_F_IOVA,  /* an input address (IOVA) kept in place: no host-width check */
 	VTD_F_IGN,   /* ignored by hardware, free for software */
+	VTD_F_IOVA,  /* an input address (IOVA) kept in place: no host-width check */
 };
 
 /* Conditions under which an optional field is valid; where the condition is
@@ -56,7 +56,7 @@ struct vtd_format {
 uint64_t vtd_bits(const uint64_t *q, unsigned lo, unsigned hi);
 
 /* The value of field f: shifted down for VAL/FLAG/RSVD/IGN, kept in place
- * (an address) for ADDR. */
+ * (an address) for ADDR and IOVA. */
 uint64_t vtd_field_get(const uint64_t *q, const struct vtd_field *f);
 
 /* The field named name, or NULL. */
