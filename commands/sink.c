@@ -22,6 +22,7 @@ struct sink {
 	char ***rows;          /* rows[i][c] */
 	size_t nrows;
 	char **pending;        /* cells of the row being built */
+	char table[48];        /* name of the current table */
 };
 
 static void out(struct sink *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -91,6 +92,7 @@ int sink_free(struct sink *s)
 void sink_table(struct sink *s, const char *name)
 {
 	s->in_table = true;
+	snprintf(s->table, sizeof(s->table), "%s", name);
 	if (s->json) {
 		json_key(s, name);
 		out(s, "[");
@@ -147,6 +149,12 @@ void sink_table_end(struct sink *s)
 		return;
 	}
 	size_t w[MAXCOLS] = { 0 };
+	if (!s->nrows) {               /* say so rather than print nothing */
+		out(s, "(no ");
+		for (const char *c = s->table; *c; c++)
+			out(s, "%c", *c == '_' ? ' ' : *c);
+		out(s, ")\n");
+	}
 	for (size_t c = 0; c < s->ncols; c++) {
 		w[c] = strlen(s->cols[c]);
 		for (size_t r = 0; r < s->nrows; r++)

@@ -36,7 +36,7 @@ def vtd(dump, *words):
 
 
 def parse(path):
-    e = {"unit": [], "ctx": [], "map": [], "xlate": [], "diag": [], "irte": []}
+    e = {"unit": [], "ctx": [], "map": [], "xlate": [], "diag": [], "irte": [], "rmap": [], "qi": []}
     for line in open(path):
         w = line.split()
         if not w or w[0] not in e:
@@ -109,6 +109,53 @@ def check_scenario(expect):
                        for r in vtd(dump, "irte").get("irtes", []) if "index" in r}
                 want = {(i["_pos"][0], int(i["index"]), h(i["low"]), h(i["high"])) for i in e["irte"]}
                 report(tag % "irte", [] if want <= got else ["missing %s" % sorted(want - got)[:3]])
+
+            # who: the reverse map of each question the scenario asks
+            probs = []
+            for q in sorted({r["_pos"][0] for r in e["rmap"]}):
+                pa, ln = q.split("+")
+                got = sorted((r["unit"], r["bdf"], r["pasid"], h(r["iova"]), h(r["pa"]), h(r["size"]),
+                              r["perm"].replace("-", "")) for r in
+                             vtd(dump, "who", pa, ln).get("reached_by", []) if "bdf" in r)
+                want = sorted((r["_pos"][1], "%04x:%s" % (seg[r["_pos"][1]], r["_pos"][2]),
+                               None if r["pasid"] == "-" else int(r["pasid"]), h(r["iova"]), h(r["pa"]),
+                               h(r["size"]), r["perm"]) for r in e["rmap"]
+                              if r["_pos"][0] == q and r["_pos"][1] != "none")
+                if got != want:
+                    probs.append("who %s: %s, want %s" % (q, got, want))
+            report(tag % "who", probs)
+
+            # qi: the kernel's ring (located through the mock's q_inval)
+            if e["qi"]:
+                got = {(r["unit"], r["index"], r["status"]) for r in vtd(dump, "qi").get("qi_slots", [])
+                       if "index" in r}
+                want = {(q["_pos"][0], int(q["index"]), int(q["status"]) if "status" in q else None)
+                        for q in e["qi"]}
+                report(tag % "qi", [] if want <= got else ["missing %s" % sorted(want - got)[:3]])
+
+            # devices and domains: one device per RID_PASID/legacy context
+            devs = [r for r in vtd(dump, "devices").get("devices", []) if "bdf" in r]
+            nctx = len([c for c in e["ctx"] if c["pasid"] in ("-", "0")])
+            doms = vtd(dump, "domains").get("domains", [])
+            report(tag % "devices+domains", [] if len(devs) == nctx and
+                   all(d["domain"] in {x["domain"] for x in doms} for d in devs) else
+                   ["%d devices for %d contexts" % (len(devs), nctx)])
+
+            # every command in text mode too: crash-style columns, no crash
+            probs = []
+            bdf0 = "%04x:%s" % (seg[e["ctx"][0]["_pos"][0]], e["ctx"][0]["_pos"][1]) if e["ctx"] else None
+            for words in (["units"], ["root"], ["context"], ["domains"], ["devices"], ["irte"],
+                          ["qi"], ["check"], ["log"], ["faults"], ["who", "0x1000"]) + (
+                          (["map", bdf0], ["pasid", bdf0] if e["unit"] and "scalable" in
+                           [("scalable" if h(u["rtaddr"]) & 0x400 else "legacy") for u in e["unit"]
+                            if u["_pos"][0] == e["ctx"][0]["_pos"][0]] else ["context", bdf0],
+                           ["translate", bdf0, "0x1000"]) if bdf0 else ()):
+                p = subprocess.run([VTD, "-x", VMLINUX, dump] + words, capture_output=True,
+                                   text=True, timeout=120)
+                if p.returncode not in (0, 1) or (p.returncode == 0 and words[0] not in
+                                                  ("irte", "qi", "faults") and not p.stdout.strip()):
+                    probs.append("%s: exit %d %s" % (" ".join(words), p.returncode, p.stderr.strip()[:200]))
+            report(tag % "text mode", probs)
 
             # the mock kernel logs up to four of the first unit's expected faults
             res = vtd(dump, "faults")
