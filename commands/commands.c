@@ -933,15 +933,61 @@ static void cross_check(struct chk *w)
 	}
 }
 
+struct shw { struct chk *w; unsigned seen, compared; };
+
+/* An IRTE must hold what the kernel last wrote (its intel_ir_data shadow);
+ * a cleared entry is a deactivated IRQ, and posted-mode entries are written
+ * without updating the shadow, so neither is compared. */
+static int shadow_one(void *arg, const struct vtd_irte_shadow *sh)
+{
+	struct shw *x = arg;
+	struct cmd *k = x->w->k;
+	struct vtd_irte hw;
+	struct vtd_error e;
+	x->seen++;
+	if (sh->unit < 0 || (size_t)sh->unit >= k->c->nunits || sh->mode != 0)
+		return 0;
+	const struct vtd_unit *u = &k->c->units[sh->unit];
+	if (!u->irta)
+		return 0;
+	if (vtd_irte_get(k->c->mem, u->name, u->irta, sh->index, &hw, &e)) {
+		char b[600];
+		vtd_error_str(&e, b, sizeof(b));
+		problem(x->w, "%s IRTE %u (irq %u): %s", u->name, sh->index, sh->irq, b);
+		return 0;
+	}
+	if (!irte_present(&hw))
+		return 0;
+	x->compared++;
+	if (hw.low != sh->irte.low || hw.high != sh->irte.high)
+		problem(x->w, "%s IRTE %u (irq %u) is %016" PRIx64 ":%016" PRIx64 ", the kernel's "
+			"shadow (intel_ir_data 0x%" PRIx64 ") says %016" PRIx64 ":%016" PRIx64,
+			u->name, sh->index, sh->irq, hw.high, hw.low, sh->addr, sh->irte.high, sh->irte.low);
+	return 0;
+}
+
 static int cmd_check(struct cmd *k)
 {
 	struct chk w = { k, 0, 0 };
+	struct shw sw = { &w, 0, 0 };
+	bool shadows = false;
 	struct vtd_walk_ops ops = { ck_dev, ck_map, ck_diag, &w };
 	sink_table(k->s, "problems");
 	for (size_t i = 0; i < k->c->nunits; i++)
 		vtd_unit_walk(k->c->mem, &k->c->units[i], true, &ops);
 	if (k->c->ks)
 		cross_check(&w);
+	if (k->c->ks && k->c->ki) {
+		struct vtd_error e;
+		bool ir = false;
+		for (size_t i = 0; i < k->c->nunits; i++)
+			ir |= k->c->units[i].irta != 0;
+		vtd_error_init(&e);
+		if (vtd_irte_shadows(k->c->ks, k->c->ki, shadow_one, &sw, &e) == 0)
+			shadows = true;
+		else if (ir)
+			problem(&w, "IRTE shadows not checked: %s", e.msg);
+	}
 	if (k->c->ks)
 		for (size_t i = 0; i < k->c->ks->nmissing; i++) {
 			sink_row(k->s);
@@ -951,6 +997,10 @@ static int cmd_check(struct cmd *k)
 		}
 	sink_table_end(k->s);
 	sink_u64(k->s, "devices_walked", w.ndev);
+	if (shadows) {
+		sink_u64(k->s, "irte_shadows", sw.seen);
+		sink_u64(k->s, "irte_shadows_compared", sw.compared);
+	}
 	sink_u64(k->s, "problems_found", w.nprob);
 	return w.nprob ? 1 : 0;
 }

@@ -18,7 +18,7 @@
 struct syms {
 	uint64_t dmar_drhd_units, pci_root_buses, intel_iommu_sm, eim_mode,
 		 page_offset_base, crashk_res, crashk_low_res, init_top_pgt,
-		 prb, printk_rb_static;
+		 prb, printk_rb_static, intel_ir_chip, pci_msi_chip, irq_desc_tree;
 	uint64_t lo, hi;            /* extent of the image's allocated sections */
 	char build_id[80];
 };
@@ -80,6 +80,8 @@ static int read_syms(const char *path, struct syms *y, char *err, size_t errlen)
 				{ "page_offset_base", &y->page_offset_base }, { "crashk_res", &y->crashk_res },
 				{ "crashk_low_res", &y->crashk_low_res }, { "init_top_pgt", &y->init_top_pgt },
 				{ "prb", &y->prb }, { "printk_rb_static", &y->printk_rb_static },
+				{ "intel_ir_chip", &y->intel_ir_chip }, { "pci_msi_chip", &y->pci_msi_chip },
+				{ "irq_desc_tree", &y->irq_desc_tree },
 			};
 			for (size_t k = 0; k < sizeof(t) / sizeof(t[0]); k++)
 				if (!strcmp(n, t[k].name))
@@ -223,6 +225,48 @@ static int write_log(struct mk *k, struct mock *m)
 	uint64_t p = kva(k->y.printk_rb_static);
 	put(k, kpa(k, k->y.prb), &p, 8);
 	m->nlog = n;
+	return 0;
+}
+
+/* One IRQ per expected IRTE (up to 60): irq_desc → PCI-MSI irq_data →
+ * parent IR irq_data (chip intel_ir_chip) → intel_ir_data holding the
+ * entry the kernel wrote, in an xarray node (irq numbers 1..60). */
+static int write_irqs(struct mk *k, struct mock *m, const uint64_t *iommu_va)
+{
+	struct xa_node node = { 0 };
+	uint64_t node_pa = obj(k, sizeof(node));
+	if (!node_pa)
+		return -1;
+	for (size_t i = 0; i < k->s->nirtes && m->nshadows < 60; i++) {
+		const struct scn_irte *x = &k->s->irtes[i];
+		int ui = unit_index(k->s, x->unit);
+		struct intel_ir_data ir = { 0 };
+		struct irq_data parent = { 0 };
+		struct irq_desc desc = { 0 };
+		uint64_t ir_pa = obj(k, sizeof(ir)), p_pa = obj(k, sizeof(parent)), d_pa = obj(k, sizeof(desc));
+		if (ui < 0 || !ir_pa || !p_pa || !d_pa)
+			return -1;
+		unsigned irq = 1 + m->nshadows++;
+		ir.irq_2_iommu.iommu = (void *)iommu_va[ui];
+		ir.irq_2_iommu.irte_index = (u16)x->index;
+		ir.irq_2_iommu.mode = x->posted ? IRQ_POSTING : IRQ_REMAPPING;
+		ir.irte_entry.low = x->irte.low;
+		ir.irte_entry.high = x->irte.high;
+		put(k, ir_pa, &ir, sizeof(ir));
+		parent.irq = irq;
+		parent.chip = (void *)kva(k->y.intel_ir_chip);
+		parent.chip_data = (void *)dva(ir_pa);
+		put(k, p_pa, &parent, sizeof(parent));
+		desc.irq_data.irq = irq;
+		desc.irq_data.chip = (void *)kva(k->y.pci_msi_chip);
+		desc.irq_data.parent_data = (void *)dva(p_pa);
+		put(k, d_pa, &desc, sizeof(desc));
+		node.slots[irq] = (void *)dva(d_pa);
+		node.count++;
+	}
+	put(k, node_pa, &node, sizeof(node));
+	struct xarray xa = { 0, 0, (void *)(dva(node_pa) | 2) };
+	put(k, kpa(k, k->y.irq_desc_tree), &xa, sizeof(xa));
 	return 0;
 }
 
@@ -444,6 +488,8 @@ struct mock *mock_kernel_add(struct scn *s, const char *vmlinux, char *err, size
 		f->reason = x->fault;
 	}
 	if (k.y.prb && write_log(&k, m))
+		goto full;
+	if (k.y.irq_desc_tree && k.y.intel_ir_chip && write_irqs(&k, m, iommu_va))
 		goto full;
 
 	char vi[1024];

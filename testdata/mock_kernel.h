@@ -24,6 +24,7 @@ struct mock {
 			    int write; unsigned reason; } faults[4];
 	unsigned nfaults;
 	unsigned nlog;             /* records in the log */
+	unsigned nshadows;         /* IRTE shadows (intel_ir_data) written */
 	char build_id[80];
 };
 

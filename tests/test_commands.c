@@ -145,3 +145,38 @@ TEST(check_cross_checks_kernel_domains)
 	free(out);
 	teardown(&f);
 }
+
+/* A memory source that changes one byte of what the dump holds. */
+struct flip { struct vtd_mem under; uint64_t pa; };
+static int flip_read(void *ctx, uint64_t pa, void *buf, size_t len, char *why, size_t whylen)
+{
+	struct flip *f = ctx;
+	if (f->under.read(f->under.ctx, pa, buf, len, why, whylen))
+		return -1;
+	if (f->pa >= pa && f->pa < pa + len)
+		((uint8_t *)buf)[f->pa - pa] ^= 0x01;
+	return 0;
+}
+
+TEST(check_compares_irtes_with_kernel_shadows)
+{
+	struct fixture f;
+	char *out = NULL;
+	EXPECT(setup(&f, "irte") == 0);
+	if (!f.ks) {
+		teardown(&f);
+		return;
+	}
+	EXPECT_EQ(run(&f, &out, false, "check"), 0);
+	EXPECT_MSG(out && strstr(out, "irte_shadows_compared: 7"), "got:\n%s", out);
+	free(out);
+	/* the vector of dmar0's IRTE 0 as if rewritten after the kernel wrote it */
+	struct flip fl = { f.mem, irta_irta(f.units[0].irta) + 2 };
+	f.mem = (struct vtd_mem){ flip_read, &fl };
+	EXPECT_EQ(run(&f, &out, false, "check"), 1);
+	EXPECT_MSG(out && strstr(out, "dmar0 IRTE 0 (irq 1) is 0000000000040") &&
+		   strstr(out, "the kernel's shadow"), "got:\n%s", out);
+	free(out);
+	f.mem = fl.under;
+	teardown(&f);
+}

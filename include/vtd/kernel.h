@@ -131,6 +131,22 @@ typedef int (*vtd_printk_cb)(void *arg, uint64_t seq, uint64_t ts_nsec,
 int vtd_printk_iter(const struct vtd_kmem *km, const struct vtd_kinfo *ki,
 		    vtd_printk_cb cb, void *arg, struct vtd_error *err);
 
+/* The kernel's shadow of an IRTE (struct intel_ir_data of an IRQ whose
+ * irq_data chain reaches intel_ir_chip): what it last wrote to the table. */
+struct vtd_irte_shadow {
+	int unit;                    /* index into ks->units, -1 if unknown */
+	uint32_t index;              /* irte_index + sub_handle */
+	unsigned irq;
+	int mode;                    /* irq_2_iommu.mode: 0 remapping, 1 posting */
+	struct vtd_irte irte;        /* intel_ir_data.irte_entry */
+	uint64_t addr;               /* struct intel_ir_data */
+};
+typedef int (*vtd_irte_shadow_cb)(void *arg, const struct vtd_irte_shadow *sh);
+/* Every IRTE shadow, from the sparse IRQ descriptors (irq_desc_tree, an
+ * xarray, ≤6.4).  Returns 0, cb's value, or an error naming what is missing. */
+int vtd_irte_shadows(const struct vtd_kstate *ks, const struct vtd_kinfo *ki,
+		     vtd_irte_shadow_cb cb, void *arg, struct vtd_error *err);
+
 /* Locate the crashed kernel's IOMMU state.  Returns 0 (possibly with
  * entries in ks->missing), or an error when not even the units can be
  * found. */

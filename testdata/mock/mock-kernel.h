@@ -218,6 +218,42 @@ struct resource {
 	struct resource *parent, *sibling, *child;
 };
 
+/* IRQ descriptors and the interrupt-remapping shadows
+ * (include/linux/irq.h, irqdesc.h; drivers/iommu/intel/irq_remapping.c) */
+struct irq_chip { const char *name; void *ops[8]; };
+struct irq_common_data { unsigned int state_use_accessors; void *handler_data; void *msi_desc; };
+struct irq_data {
+	u32 mask;
+	unsigned int irq;
+	unsigned long hwirq;
+	struct irq_common_data *common;
+	struct irq_chip *chip;
+	void *domain;
+	struct irq_data *parent_data;
+	void *chip_data;
+};
+struct irq_desc {
+	struct irq_common_data irq_common_data;
+	struct irq_data irq_data;
+	void *kstat_irqs;
+	void *handle_irq;
+	void *action;
+};
+struct irte { u64 low, high; };
+enum irq_mode { IRQ_REMAPPING, IRQ_POSTING };
+struct irq_2_iommu {
+	struct intel_iommu *iommu;
+	u16 irte_index;
+	u16 sub_handle;
+	u8 irte_mask;
+	enum irq_mode mode;
+};
+struct intel_ir_data {
+	struct irq_2_iommu irq_2_iommu;
+	struct irte irte_entry;
+	u64 msi_entry[2];
+};
+
 /* kernel/printk/printk_ringbuffer.h (5.10+) */
 typedef struct { long counter; } atomic_long_t;
 struct prb_data_blk_lpos { unsigned long begin, next; };

@@ -13,6 +13,10 @@ struct resource crashk_low_res;
 const char linux_banner[] = "Linux version 6.1.0-vtdmock (vtdscope@testdata) #1 SMP\n";
 unsigned long init_top_pgt[512] __attribute__((aligned(4096)));
 static struct printk_ringbuffer printk_rb_static;
+struct irq_chip intel_ir_chip;
+struct irq_chip pci_msi_chip;
+static struct xarray irq_desc_tree;
+struct xarray *mock_irq_desc_tree(void) { return &irq_desc_tree; }
 struct printk_ringbuffer *prb = &printk_rb_static;
 
 /* Referenced so that every type reaches the DWARF. */
@@ -32,5 +36,7 @@ struct pasid_table *mock_t13;
 struct prb_desc *mock_t14;
 struct printk_info *mock_t15;
 struct prb_data_blk_lpos *mock_t16;
+struct irq_desc *mock_t17;
+struct intel_ir_data *mock_t18;
 
 int *mock_eim_mode(void) { return &eim_mode; }

@@ -376,6 +376,20 @@ def compare_vtd_with_oracle(R, mode, rdir, vmlinux, oracle):
             continue
         diff = [k for k in ("name", "root_table_pa", "contexts", "mappings", "irtes")
                 if [x[k] for x in a] != [x[k] for x in b]]
+        # check: no problems, and every present IRTE equals the kernel's shadow
+        try:
+            chk = vtd_json(vtd, vmlinux, dump, "check")
+        except (RuntimeError, ValueError) as e:
+            R.fail("vtd-check-%s-%s" % (mode, kind), str(e))
+        else:
+            nirte = sum(len(u["irtes"]) for u in b)
+            R.check("vtd-check-%s-%s" % (mode, kind),
+                    chk.get("problems_found") == 0 and chk.get("irte_shadows_compared") == nirte,
+                    "problems %s, IRTE shadows compared %s of %d present: %s" % (
+                        chk.get("problems_found"), chk.get("irte_shadows_compared"), nirte,
+                        [p.get("problem") for p in chk.get("problems", [])][:2]),
+                    "no problems; %d devices walked, %d IRTEs equal to the kernel's shadows" % (
+                        chk.get("devices_walked", 0), chk.get("irte_shadows_compared", 0)))
         nmap = sum(len(m[2]) for u in a for m in u["mappings"])
         R.check("%s-%s" % (name, kind), not diff, "differs in %s" % ", ".join(diff),
                 "%d contexts, %d mapping runs, %d IRTEs equal" % (
