@@ -18,11 +18,13 @@ void vtd_error_init(struct vtd_error *e)
 
 int vtd_error_set(struct vtd_error *e, enum vtd_errcode code, const char *fmt, ...)
 {
+	char msg[sizeof(e->msg)];     /* callers may pass e->msg as an argument */
 	va_list ap;
 	e->code = code;
 	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	memcpy(e->msg, msg, sizeof(msg));
 	return -(int)code;
 }
 

@@ -243,8 +243,15 @@ static int load_units(struct kr *k)
 		if (k->ks->nunits >= MAX_UNITS)
 			return vtd_error_set(k->err, VTD_E_LIMIT, "dmar_drhd_units: more than %d "
 					     "units (corrupted list?)", MAX_UNITS);
-		if (obj_read(k, &d, "struct dmar_drhd_unit", next - link))
-			return vtd_error_set(k->err, k->err->code, "dmar_drhd_units entry: %s", k->err->msg);
+		if (obj_read(k, &d, "struct dmar_drhd_unit", next - link)) {
+			/* keep the units before it; without any the state is lost */
+			if (!k->ks->nunits)
+				return vtd_error_set(k->err, k->err->code, "dmar_drhd_units entry: %s",
+						     k->err->msg);
+			missing(k, "units after %s: dmar_drhd_units entry: %s",
+				k->ks->units[k->ks->nunits - 1].unit.name, k->err->msg);
+			break;
+		}
 		load_unit(k, &k->ks->units[k->ks->nunits++], &d);
 		next = get(k, &d, "list.next", head);
 		obj_free(&d);

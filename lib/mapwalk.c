@@ -214,10 +214,8 @@ static void fl_range(struct mw *m, uint64_t table, unsigned level, uint64_t base
 		unsigned f = wk_sl_lookup(&m->w, dc->sl_root, dc->sl_levels, table,
 					  VTD_ACC_READ, &hpa, &ps, &sp);
 		if (f) {
-			char msg[sizeof(m->err.msg)];
-			snprintf(msg, sizeof(msg), "%s", m->err.msg);
 			vtd_error_set(&m->err, m->err.code, "first-level table at GPA 0x%" PRIx64
-				      " does not translate: %s", table, msg);
+				      " does not translate: %s", table, m->err.msg);
 			diag(m);
 			return;
 		}

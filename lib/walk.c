@@ -42,10 +42,8 @@ unsigned wk_fault(struct wk *w, unsigned reason, enum vtd_errcode code,
 	va_end(ap);
 	/* keep a read error's own message (it says why the page is missing) */
 	if (w->err->code == VTD_E_READ && code == VTD_E_READ) {
-		char msg[sizeof(w->err->msg)];
-		snprintf(msg, sizeof(msg), "%s", w->err->msg);
 		vtd_error_set(w->err, code, "fault 0x%x (%s): %s%s%s", reason,
-			      vtd_fault_str(reason), extra, *extra ? ": " : "", msg);
+			      vtd_fault_str(reason), extra, *extra ? ": " : "", w->err->msg);
 	} else {
 		vtd_error_set(w->err, code, "fault 0x%x (%s)%s%s", reason,
 			      vtd_fault_str(reason), *extra ? ": " : "", extra);
@@ -92,10 +90,8 @@ int wk_rsvd(struct wk *w, const struct vtd_format *fmt, const uint64_t *q)
 /* Re-label an error already set by wk_rsvd/read with a fault reason. */
 static unsigned as_fault(struct wk *w, unsigned reason)
 {
-	char msg[sizeof(w->err->msg)];
-	snprintf(msg, sizeof(msg), "%s", w->err->msg);
 	vtd_error_set(w->err, w->err->code, "fault 0x%x (%s): %s", reason,
-		      vtd_fault_str(reason), msg);
+		      vtd_fault_str(reason), w->err->msg);
 	return reason;
 }
 

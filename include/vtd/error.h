@@ -41,7 +41,8 @@ struct vtd_error {
 /* Reset to "no error, nothing known". */
 void vtd_error_init(struct vtd_error *e);
 
-/* Record code and message (printf format); keeps the location fields.
+/* Record code and message (printf format); keeps the location fields.  The
+ * arguments may include e->msg itself (to wrap a message with context).
  * Returns -(int)code so callers can `return vtd_error_set(...)`. */
 int vtd_error_set(struct vtd_error *e, enum vtd_errcode code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
