@@ -44,6 +44,19 @@ CLILIBS := $(DUMPLIBS) -ldw -lelf
 .PHONY: all lib tests gen check check-build install clean demo bench deps
 all: lib $(O)/vtd $(O)/mock-vmlinux
 
+# crash> vtd: built against Debian's crash (defs.h) with crash's own
+# extension flags; it needs nothing but crash's exports and libc.
+CRASH_EXTDIR ?= /usr/lib/crash/extensions
+ifneq ($(SAN),1)
+all: $(O)/vtd.so
+tests: $(O)/vtd.so
+endif
+$(O)/vtd.so: plugin/vtd.c $(O)/commands/commands.o $(O)/commands/sink.o $(O)/libvtd.a \
+		$(wildcard include/vtd/*.h) commands/commands.h
+	$(CC) -Wall -Werror -O2 -g -shared -rdynamic -fPIC -DX86_64 -DGDB_10_2 \
+		-I/usr/include/crash -Iinclude -I. -o $@ plugin/vtd.c \
+		$(O)/commands/commands.o $(O)/commands/sink.o $(O)/libvtd.a
+
 lib: $(O)/libvtd.a $(O)/libvtd.so
 
 $(O)/%.o: %.c $(wildcard include/vtd/*.h) $(wildcard testdata/*.h) $(wildcard tests/*.h) $(wildcard cli/*.h) $(wildcard commands/*.h)
@@ -112,7 +125,7 @@ demo: deps
 		echo "\$$ vtd -x $(O)/mock-vmlinux $(DEMO_DUMP) $$c"; \
 		$(DEMO_VTD) $$c || test $$? -eq 1; echo; done
 
-install: lib $(O)/vtd $(O)/mock-vmlinux
+install: lib $(O)/vtd $(O)/vtd.so $(O)/mock-vmlinux
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR)/vtd
 	install -m 644 $(O)/libvtd.a $(DESTDIR)$(LIBDIR)/libvtd.a
 	install -m 755 $(O)/libvtd.so $(DESTDIR)$(LIBDIR)/libvtd.so.$(SOVER)
@@ -120,6 +133,8 @@ install: lib $(O)/vtd $(O)/mock-vmlinux
 	install -m 644 include/vtd/*.h $(DESTDIR)$(INCDIR)/vtd/
 	install -d $(DESTDIR)$(BINDIR)
 	install -m 755 $(O)/vtd $(DESTDIR)$(BINDIR)/vtd
+	install -d $(DESTDIR)$(CRASH_EXTDIR)
+	install -m 644 $(O)/vtd.so $(DESTDIR)$(CRASH_EXTDIR)/vtd.so
 	install -d $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 644 man/vtd.1 $(DESTDIR)$(PREFIX)/share/man/man1/vtd.1
 

@@ -327,6 +327,53 @@ def vtd_state(vtd, vmlinux, dump):
     return {"units": out}
 
 
+def compare_crash_vtd(R, mode, rdir, vmlinux):
+    """crash> vtd (build/vtd.so) must print exactly what the vtd CLI prints,
+    command for command, text and JSON, on the kdump and flattened dumps."""
+    vtd = os.environ.get("VTD", "build/vtd")
+    so = os.path.abspath(os.environ.get("VTD_SO", "build/vtd.so"))
+    if not os.path.exists(so):
+        return R.fail("crash-vtd-%s" % mode, "%s not built" % so)
+    for kind in ("kdump", "flat"):
+        name = "crash-vtd-%s-%s" % (mode, kind)
+        dump = os.path.join(rdir, DUMPS[kind][0])
+        try:
+            ctx = vtd_json(vtd, vmlinux, dump, "context")["contexts"]
+            bdf = ctx[0]["bdf"] if ctx else "00:00.0"
+            runs = vtd_json(vtd, vmlinux, dump, "map", bdf)["mappings"]
+            iova, pa = (runs[0]["iova"], runs[0]["pa"]) if runs else ("0x1000", "0x1000")
+        except (RuntimeError, ValueError, KeyError, IndexError) as e:
+            R.fail(name, "vtd CLI: %s" % e)
+            continue
+        cmds = ["units", "root", "context", "pasid %s" % bdf, "map %s" % bdf,
+                "translate %s %s --write" % (bdf, iova), "who %s 0x1000" % pa, "domains",
+                "devices", "irte", "qi", "check", "log", "faults", "--json context",
+                "--json map %s" % bdf, "--json check"]
+        tmp = os.path.join(rdir, "crash-vtd-%s" % kind)
+        os.makedirs(tmp, exist_ok=True)
+        script = ["extend %s" % so] + ["vtd %s > %s/%d.out" % (c, tmp, i) for i, c in enumerate(cmds)] + ["exit"]
+        with open(os.path.join(tmp, "cmds"), "w") as f:
+            f.write("\n".join(script) + "\n")
+        rc, out, err, secs = run(["crash", "-s", vmlinux, dump, "-i", os.path.join(tmp, "cmds")], 600,
+                                 stdin=subprocess.DEVNULL)
+        diff = []
+        for i, c in enumerate(cmds):
+            words = c.split()
+            json_ = words[0] == "--json"
+            # crash writes a command's complaints to fp, the CLI to stderr
+            r = run([vtd, "-x", vmlinux] + (["--json"] if json_ else []) + [dump] +
+                    (words[1:] if json_ else words), 600)
+            cli = r[1] + r[2]
+            try:
+                got = open(os.path.join(tmp, "%d.out" % i)).read()
+            except OSError:
+                got = None
+            if got != cli:
+                diff.append(c)
+        R.check(name, not diff, "crash output differs from the CLI for: %s (crash: %s)" % (
+            ", ".join(diff), tail(out + err)), "%d commands identical to the CLI" % len(cmds))
+
+
 def compare_vtd_log(R, mode, rdir, vmlinux):
     """vtd log (the printk ring buffer) must equal makedumpfile --dump-dmesg
     of the same crashed kernel, byte for byte, on every dump format."""
@@ -499,6 +546,7 @@ def main():
         check_dma_mapped(R, mode, gt, o)
         compare_vtd_with_oracle(R, mode, c["rdir"], c["vmlinux"], o)
         compare_vtd_log(R, mode, c["rdir"], c["vmlinux"])
+        compare_crash_vtd(R, mode, c["rdir"], c["vmlinux"])
     pool.shutdown()
     print("INFO checks took %.1fs" % (time.monotonic() - t0))
     print("%d passed, %d failed" % (R.passed, R.failed))

@@ -1,0 +1,171 @@
+/* crash> vtd — the vtdscope commands inside the crash utility.
+ *
+ * Memory comes from crash's readmem() (physical addresses, RETURN_ON_ERROR |
+ * QUIET, so an excluded page is a named diagnostic, not a crash error) and
+ * kernel information from crash's own symbol and type queries; the commands
+ * are the same code the offline vtd CLI runs (commands/commands.c), writing
+ * to crash's fp so pipes and redirection work. */
+#include "commands/commands.h"
+#include "defs.h"
+
+static int c_read(void *ctx, uint64_t pa, void *buf, size_t len, char *why, size_t whylen)
+{
+	(void)ctx;
+	if (readmem(pa, PHYSADDR, buf, (long)len, "vtd", RETURN_ON_ERROR | QUIET))
+		return 0;
+	snprintf(why, whylen, "not in the dump (excluded page, or beyond RAM) at 0x%llx",
+		 (unsigned long long)pa);
+	return -1;
+}
+
+static int c_symbol(void *ctx, const char *name, uint64_t *addr)
+{
+	(void)ctx;
+	if (!symbol_exists((char *)name))
+		return -1;
+	*addr = symbol_value((char *)name);      /* crash has applied KASLR */
+	return 0;
+}
+
+/* "struct intel_iommu" -> "intel_iommu" (crash takes bare names) */
+static const char *bare(const char *type)
+{
+	if (!strncmp(type, "struct ", 7))
+		return type + 7;
+	if (!strncmp(type, "union ", 6))
+		return type + 6;
+	return type;
+}
+
+static int c_type_size(void *ctx, const char *type, uint64_t *size)
+{
+	long s;
+	(void)ctx;
+	s = STRUCT_SIZE((char *)bare(type));
+	if (s <= 0)
+		return -1;
+	*size = (uint64_t)s;
+	return 0;
+}
+
+/* A dotted member path ("dev.iommu") is resolved one member at a time
+ * through each member's type name. */
+static int c_member(void *ctx, const char *type, const char *member, struct vtd_member *out)
+{
+	char cur[128], path[256], *save = NULL, *part, *next;
+	uint64_t total = 0;
+	long off = -1, size = -1;
+	(void)ctx;
+	snprintf(cur, sizeof(cur), "%s", bare(type));
+	snprintf(path, sizeof(path), "%s", member);
+	for (part = strtok_r(path, ".", &save); part; part = next) {
+		next = strtok_r(NULL, ".", &save);
+		off = MEMBER_OFFSET(cur, part);
+		if (off < 0)
+			return -1;
+		total += (uint64_t)off;
+		size = MEMBER_SIZE(cur, part);
+		if (next) {
+			char *tn = MEMBER_TYPE_NAME(cur, part);
+			if (!tn || (long)tn == -1)
+				return -1;
+			snprintf(cur, sizeof(cur), "%s", bare(tn));
+		}
+	}
+	memset(out, 0, sizeof(*out));
+	out->offset = total;
+	out->size = size > 0 ? (uint64_t)size : 0;
+	return 0;
+}
+
+static int c_vmcoreinfo(void *ctx, const char *key, char *val, size_t len)
+{
+	char *v;
+	(void)ctx;
+	if (!pc->read_vmcoreinfo || !(v = pc->read_vmcoreinfo(key)))
+		return -1;
+	snprintf(val, len, "%s", v);
+	free(v);
+	return 0;
+}
+
+static void cmd_vtd(void)
+{
+	static const struct vtd_mem mem = { c_read, NULL };
+	static const struct vtd_kinfo ki = { c_symbol, c_type_size, c_member, c_vmcoreinfo, NULL };
+	struct vtd_kstate *ks = NULL;
+	struct vtd_unit units[64];
+	struct vtd_error e;
+	char *words[32];
+	int n = 0, json = 0;
+	for (int i = 1; i < argcnt && n < 32; i++) {
+		if (!strcmp(args[i], "--json"))
+			json = 1;
+		else
+			words[n++] = args[i];
+	}
+	if (!n) {
+		cmd_usage(pc->curcmd, SYNOPSIS);
+		return;
+	}
+	vtd_error_init(&e);
+	if (vtd_kstate_load(&mem, &ki, &ks, &e)) {
+		char b[600];
+		vtd_error_str(&e, b, sizeof(b));
+		fprintf(fp, "vtd: cannot locate the IOMMU state: %s\n", b);
+		return;
+	}
+	size_t nu = ks->nunits < 64 ? ks->nunits : 64;
+	for (size_t i = 0; i < nu; i++)
+		units[i] = ks->units[i].unit;
+	struct vtd_cmdctx c = { &mem, ks, &ki, units, nu, fp, fp, json, "vtd" };
+	vtd_command(&c, n, words);
+	vtd_kstate_free(ks);
+}
+
+static char *help_vtd[] = {
+	"vtd",
+	"Intel VT-d (IOMMU) state of the crashed kernel",
+	"[--json] command [args]",
+	"  Reconstructs the crashed kernel's DMAR units, root/context tables (legacy",
+	"  and scalable mode), PASID tables, first- and second-level page tables,",
+	"  interrupt-remapping entries and invalidation queue from its own",
+	"  structures, never from the registers the kdump kernel repointed.",
+	"  BDF is [SEGMENT:]BUS:DEV.FN in hex; --unit NAME picks a unit.",
+	" ",
+	"         units  DMAR units: registers, mode, table addresses",
+	"   root [UNIT]  present root entries",
+	" context [BDF]  present context entries (scalable: PASID entries)",
+	" pasid BDF [N]  PASID-table entries of a device",
+	"       map BDF  IOVA -> physical mappings [--pasid N]",
+	" translate BDF IOVA  walk one request [--pasid N] [--write]",
+	" who PADDR [LEN]  every device/PASID/IOVA that reaches a physical range",
+	"  domains, devices  the kernel's DMA domains and PCI devices",
+	"  irte, qi      interrupt-remapping entries, invalidation queue",
+	"  log, faults   the kernel log; its DMAR fault lines translated again",
+	"         check  walk everything; report every problem found",
+	"        --json  JSON output (docs/json-schema.md)",
+	"\nEXAMPLE",
+	"  Which devices could write physical page 0x2144d000?",
+	" ",
+	"    %s> vtd who 0x2144d000 0x1000",
+	"    UNIT   BDF           PASID  IOVA        PA          SIZE    PERM  XLATE",
+	"    dmar0  0000:00:03.0  -      0xffe96000  0x2144d000  0x1000  rw    second-level",
+	" ",
+	"  Walk one DMA write of the NIC at 00:04.0:",
+	" ",
+	"    %s> vtd translate 00:04.0 0xffe92000 --write",
+	NULL
+};
+
+static struct command_table_entry command_table[] = {
+	{ "vtd", cmd_vtd, help_vtd, MINIMAL },
+	{ NULL },
+};
+
+void __attribute__((constructor)) vtd_init(void)
+{
+	register_extension(command_table);
+}
+
+void __attribute__((destructor)) vtd_fini(void) { }
