@@ -54,7 +54,7 @@ endif
 $(O)/vtd.so: plugin/vtd.c $(O)/commands/commands.o $(O)/commands/sink.o $(O)/libvtd.a \
 		$(wildcard include/vtd/*.h) commands/commands.h
 	$(CC) -Wall -Werror -O2 -g -shared -rdynamic -fPIC -DX86_64 -DGDB_10_2 \
-		-I/usr/include/crash -Iinclude -I. -o $@ plugin/vtd.c \
+		-Wl,--exclude-libs,ALL -I/usr/include/crash -Iinclude -I. -o $@ plugin/vtd.c \
 		$(O)/commands/commands.o $(O)/commands/sink.o $(O)/libvtd.a
 
 lib: $(O)/libvtd.a $(O)/libvtd.so
