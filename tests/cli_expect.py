@@ -116,6 +116,20 @@ def check_scenario(expect):
                 want = {(i["_pos"][0], int(i["index"]), h(i["low"]), h(i["high"])) for i in e["irte"]}
                 report(tag % "irte", [] if want <= got else ["missing %s" % sorted(want - got)[:3]])
 
+            # --root: no kernel structures, just the first unit's root table
+            if e["unit"]:
+                u0 = e["unit"][0]
+                rt = h(u0["rtaddr"])
+                p = subprocess.run([VTD, "--json", "--root", hex(rt & ~0xfff), "--mode",
+                                    "scalable" if rt & 0x400 else "legacy", "--cap", u0["cap"],
+                                    "--ecap", u0["ecap"], dump, "context"],
+                                   capture_output=True, text=True, timeout=120)
+                got = sorted((r["bdf"][5:], r["pasid"], r["did"], r["xlate"])
+                             for r in json.loads(p.stdout or "{}").get("contexts", []) if "bdf" in r)
+                want = sorted((c["_pos"][1], None if c["pasid"] == "-" else int(c["pasid"]), int(c["did"]),
+                               XT[c["xtype"]]) for c in e["ctx"] if c["_pos"][0] == u0["_pos"][0])
+                report(tag % "--root context", [] if got == want else ["got %s want %s" % (got, want)])
+
             # who: the reverse map of each question the scenario asks
             probs = []
             for q in sorted({r["_pos"][0] for r in e["rmap"]}):
