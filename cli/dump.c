@@ -29,7 +29,10 @@ static int kdf_read(void *ctx, uint64_t pa, void *buf, size_t len, char *why, si
 	for (uint64_t pfn = pa >> 12; d->pagemap && len && pfn <= (pa + len - 1) >> 12; pfn++) {
 		kdump_addr_t idx = pfn;
 		if (kdump_bmp_find_set(d->pagemap, &idx) != KDUMP_OK || idx != pfn) {
-			snprintf(why, whylen, "excluded page (not in the dump) at 0x%" PRIx64, pfn << 12);
+			/* makedumpfile -E drops all-zero pages as well as filtered ones */
+			snprintf(why, whylen, "excluded page (not in the dump%s) at 0x%" PRIx64,
+				 strcmp(d->format, "elf") ? "" : "; an ELF dump also leaves out all-zero pages",
+				 pfn << 12);
 			return -1;
 		}
 	}

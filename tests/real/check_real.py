@@ -315,6 +315,8 @@ def vtd_state(vtd, vmlinux, dump):
         if c["xlate"] != "pass-through":                 # the oracle lists no identity run
             words = ["map", c["bdf"]] + (["--pasid", str(c["pasid"])] if c["pasid"] is not None else [])
             for r in vtd_json(vtd, vmlinux, dump, *words)["mappings"]:
+                if "iova" not in r:                          # a problem row
+                    continue
                 m["ranges"].append({"iova": r["iova"], "iova_end": r["iova_end"], "pa": r["pa"],
                                     "r": int("r" in r["perm"]), "w": int("w" in r["perm"])})
         u["mappings"].append(m)
@@ -430,12 +432,18 @@ def compare_vtd_with_oracle(R, mode, rdir, vmlinux, oracle):
             R.fail("vtd-check-%s-%s" % (mode, kind), str(e))
         else:
             nirte = sum(len(u["irtes"]) for u in b)
+            # makedumpfile -E leaves out all-zero pages: an empty page table of
+            # a live domain is then "not in the dump" (drgn reads it as zeros)
+            probs = [p.get("problem", "") for p in chk.get("problems", [])]
+            zero_ok = kind == "elf" and all("table" in p and "an ELF dump also leaves out all-zero pages"
+                                            in p for p in probs)
             R.check("vtd-check-%s-%s" % (mode, kind),
-                    chk.get("problems_found") == 0 and chk.get("irte_shadows_compared") == nirte,
+                    (chk.get("problems_found") == 0 or zero_ok) and chk.get("irte_shadows_compared") == nirte,
                     "problems %s, IRTE shadows compared %s of %d present: %s" % (
                         chk.get("problems_found"), chk.get("irte_shadows_compared"), nirte,
                         [p.get("problem") for p in chk.get("problems", [])][:2]),
-                    "no problems; %d devices walked, %d IRTEs equal to the kernel's shadows" % (
+                    "%d problems (%s); %d devices walked, %d IRTEs equal to the kernel's shadows" % (
+                        len(probs), "empty tables left out of the ELF dump" if probs else "none",
                         chk.get("devices_walked", 0), chk.get("irte_shadows_compared", 0)))
         nmap = sum(len(m[2]) for u in a for m in u["mappings"])
         R.check("%s-%s" % (name, kind), not diff, "differs in %s" % ", ".join(diff),
