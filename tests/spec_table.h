@@ -343,4 +343,14 @@ static void run_all(const struct sfmt *m)
 	run_reserved(m);
 }
 
+/* Does the space-separated list s contain the token tok? */
+static inline bool has_token(const char *s, const char *tok)
+{
+	size_t n = strlen(tok);
+	for (const char *p = s; (p = strstr(p, tok)); p++)
+		if ((p == s || p[-1] == ' ') && (p[n] == ' ' || p[n] == 0))
+			return true;
+	return false;
+}
+
 #endif

@@ -16,15 +16,6 @@
 
 #include "spec_table.h"
 
-/* Does the space-separated list s contain the token tok? */
-static bool has_token(const char *s, const char *tok)
-{
-	size_t n = strlen(tok);
-	for (const char *p = s; (p = strstr(p, tok)); p++)
-		if ((p == s || p[-1] == ' ') && (p[n] == ' ' || p[n] == 0))
-			return true;
-	return false;
-}
 /* ------------------------------------------------------------------------ */
 /* Accessor wrappers: every accessor as a function of the raw qwords. */
 #define W_IRTE(fn) static uint64_t w_##fn(const uint64_t *q) \
