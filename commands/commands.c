@@ -25,7 +25,9 @@ const char vtd_commands_usage[] =
 	"  qi [UNIT]                      invalidation queue slots and wait status\n"
 	"  faults                         DMAR fault lines of the kernel log, each translated again\n"
 	"  log                            the crashed kernel's log (printk ring buffer)\n"
-	"  check                          walk everything; report every problem found\n"
+	"  check                          walk everything; report every problem and takeover finding\n"
+	"  marks [--reason R] [--pfn N]   pages to distrust: TABLE HW_WRITABLE DMA_WRITABLE CHANGED\n"
+	"                                 TAKEOVER_WRITTEN RESTORED, with evidence\n"
 	"BDF is [SEGMENT:]BUS:DEV.FN in hex; --unit NAME picks the unit when ambiguous.\n";
 
 struct cmd {
@@ -34,6 +36,10 @@ struct cmd {
 	const char *unit_name;     /* --unit */
 	int64_t pasid;             /* --pasid, VTD_NO_PASID if not given */
 	bool write;
+	unsigned reason;           /* --reason, 0 if not given */
+	bool has_pfn;              /* --pfn */
+	uint64_t pfn;
+	struct vtd_analysis *an;   /* computed once per command */
 };
 
 static int usage_err(struct cmd *k, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -291,7 +297,7 @@ static int cmd_context(struct cmd *k, int argc, char **argv)
 		w.u = &k->c->units[i];
 		if ((w.seg >= 0 && w.u->segment != w.seg) || (k->unit_name && strcmp(w.u->name, k->unit_name)))
 			continue;
-		struct vtd_walk_ops ops = { cw_dev, NULL, cw_diag, &w };
+		struct vtd_walk_ops ops = { cw_dev, NULL, cw_diag, &w, NULL };
 		vtd_unit_walk(k->c->mem, w.u, false, &ops);
 	}
 	sink_table_end(k->s);
@@ -326,7 +332,7 @@ static int cmd_pasid(struct cmd *k, int argc, char **argv)
 			devctx_row(k, u, &dc);
 		}
 	} else {
-		struct vtd_walk_ops ops = { cw_dev, NULL, cw_diag, &w };
+		struct vtd_walk_ops ops = { cw_dev, NULL, cw_diag, &w, NULL };
 		vtd_unit_walk(k->c->mem, u, false, &ops);
 	}
 	sink_table_end(k->s);
@@ -381,7 +387,7 @@ static int cmd_map(struct cmd *k, int argc, char **argv)
 		return 1;
 	}
 	struct mapw w = { k, 0 };
-	struct vtd_walk_ops ops = { NULL, mw_map, mw_diag, &w };
+	struct vtd_walk_ops ops = { NULL, mw_map, mw_diag, &w, NULL };
 	sink_table(k->s, "mappings");
 	vtd_map_walk(k->c->mem, u, &dc, &ops);
 	sink_table_end(k->s);
@@ -445,6 +451,156 @@ static int cmd_translate(struct cmd *k, int argc, char **argv)
 	return f ? 1 : 0;
 }
 
+/* ---- takeover analysis: findings, marks, restorations ---- */
+
+/* The dump's own record when it carries one, else computed from the dump. */
+static const struct vtd_analysis *analysis(struct cmd *k, bool prefer_record, const char **from)
+{
+	if (prefer_record && k->c->recorded) {
+		*from = k->c->recorded_from ? k->c->recorded_from : "the dump's record";
+		return k->c->recorded;
+	}
+	*from = "computed from the dump";
+	if (!k->an) {
+		struct vtd_analyze_opts o = { true, 0 };
+		struct vtd_error e;
+		vtd_error_init(&e);
+		if (vtd_analyze(k->c->mem, k->c->ks, k->c->ki, k->c->units, k->c->nunits, &o, &k->an, &e)) {
+			usage_err(k, "takeover analysis: %s", e.msg);
+			return NULL;
+		}
+	}
+	return k->an;
+}
+
+static void put_bdf_pasid(struct cmd *k, int seg, int sid, int64_t pasid)
+{
+	char bdf[20];
+	if (sid < 0) {
+		sink_null(k->s, "bdf");
+	} else {
+		fmt_bdf(bdf, sizeof(bdf), seg < 0 ? 0 : (unsigned)seg, (uint16_t)sid);
+		sink_str(k->s, "bdf", bdf);
+	}
+	if (pasid == VTD_NO_PASID)
+		sink_null(k->s, "pasid");
+	else
+		sink_i64(k->s, "pasid", pasid);
+}
+
+static void put_findings(struct cmd *k, const struct vtd_analysis *a)
+{
+	sink_table(k->s, "findings");
+	for (size_t i = 0; i < a->nfindings; i++) {
+		const struct vtd_finding *f = &a->findings[i];
+		sink_row(k->s);
+		sink_str(k->s, "severity", vtd_severity_name(f->sev));
+		sink_str(k->s, "kind", f->kind);
+		sink_str(k->s, "unit", f->unit[0] ? f->unit : "-");
+		put_bdf_pasid(k, f->segment, f->sid, f->pasid);
+		if (f->pa == VTD_NOADDR)
+			sink_null(k->s, "pa");
+		else
+			sink_hex(k->s, "pa", f->pa);
+		sink_str(k->s, "evidence", f->text);
+		sink_row_end(k->s);
+	}
+	sink_table_end(k->s);
+}
+
+struct mkw { struct cmd *k; uint64_t runs, pages; };
+
+static int put_mark(void *arg, const struct vtd_mark *m)
+{
+	struct mkw *w = arg;
+	struct cmd *k = w->k;
+	w->runs++;
+	w->pages += m->npages;
+	sink_row(k->s);
+	sink_hex(k->s, "pfn", m->pfn);
+	sink_u64(k->s, "pages", m->npages);
+	sink_str(k->s, "reason", vtd_mark_reason_name(m->reason));
+	sink_str(k->s, "unit", m->unit[0] ? m->unit : "-");
+	put_bdf_pasid(k, m->segment, m->sid, m->pasid);
+	if (m->reason == VTD_MARK_DMA_WRITABLE)
+		sink_hex(k->s, "iova", m->iova);
+	else
+		sink_null(k->s, "iova");
+	sink_str(k->s, "evidence", m->what);
+	sink_row_end(k->s);
+	return 0;
+}
+
+static void put_restores(struct cmd *k, const struct vtd_analysis *a, const char *name)
+{
+	sink_table(k->s, name);
+	for (size_t i = 0; i < a->nrestores; i++) {
+		const struct vtd_restore *r = &a->restores[i];
+		char o[2 * VTD_RESTORE_MAX + 1], c[2 * VTD_RESTORE_MAX + 1];
+		for (unsigned j = 0; j < r->len; j++) {
+			snprintf(o + 2 * j, 3, "%02x", r->original[j]);
+			snprintf(c + 2 * j, 3, "%02x", r->captured[j]);
+		}
+		sink_row(k->s);
+		sink_hex(k->s, "pa", r->pa);
+		sink_u64(k->s, "len", r->len);
+		sink_str(k->s, "original", o);
+		sink_str(k->s, "captured", c);
+		sink_str(k->s, "source", r->source);
+		sink_row_end(k->s);
+	}
+	sink_table_end(k->s);
+}
+
+/* Pages per reason (a page counted once per reason). */
+static void put_mark_summary(struct cmd *k, const struct vtd_analysis *a)
+{
+	sink_table(k->s, "marked_pages");
+	for (unsigned b = 0; b < VTD_MARK_NREASONS; b++) {
+		uint64_t pages = 0, runs = 0, end = 0;
+		for (size_t i = 0; i < a->marks.n; i++) {
+			const struct vtd_mark *m = &a->marks.v[i];
+			if (m->reason != 1u << b)
+				continue;
+			runs++;
+			uint64_t s = m->pfn > end ? m->pfn : end, e = m->pfn + m->npages;
+			if (e > s)
+				pages += e - s;
+			if (e > end)
+				end = e;
+		}
+		sink_row(k->s);
+		sink_str(k->s, "reason", vtd_mark_reason_name(1u << b));
+		sink_u64(k->s, "pages", pages);
+		sink_u64(k->s, "runs", runs);
+		sink_row_end(k->s);
+	}
+	sink_table_end(k->s);
+}
+
+static int cmd_marks(struct cmd *k)
+{
+	const char *from;
+	const struct vtd_analysis *a = analysis(k, true, &from);
+	if (!a)
+		return 2;
+	struct mkw w = { k, 0, 0 };
+	sink_str(k->s, "source", from);
+	sink_table(k->s, "marks");
+	if (k->has_pfn)
+		vtd_marks_find(&a->marks, k->pfn, 1, k->reason, put_mark, &w);
+	else
+		for (size_t i = 0; i < a->marks.n; i++)
+			if (!k->reason || a->marks.v[i].reason & k->reason)
+				put_mark(&w, &a->marks.v[i]);
+	sink_table_end(k->s);
+	if (!k->has_pfn && (!k->reason || k->reason == VTD_MARK_RESTORED))
+		put_restores(k, a, k->c->recorded && a == k->c->recorded ? "restored" : "restorable");
+	sink_u64(k->s, "marks_shown", w.runs);
+	sink_note(k->s, "(marks %s)", from);
+	return 0;
+}
+
 /* ---- who ---- */
 
 struct whow { struct cmd *k; unsigned n, nprob; };
@@ -492,6 +648,15 @@ static int cmd_who(struct cmd *k, int argc, char **argv)
 	sink_table_end(k->s);
 	if (w.nprob)
 		sink_note(k->s, "(%u table problems were skipped; 'vtd check' lists them)", w.nprob);
+	const char *from;
+	const struct vtd_analysis *a = analysis(k, true, &from);
+	if (!a)
+		return 2;
+	struct mkw mw = { k, 0, 0 };
+	uint64_t first = pa >> 12, last = (pa + len - 1) >> 12;
+	sink_table(k->s, "marks");
+	vtd_marks_find(&a->marks, first, last - first + 1, 0, put_mark, &mw);
+	sink_table_end(k->s);
 	return 0;
 }
 
@@ -958,11 +1123,7 @@ static int shadow_one(void *arg, const struct vtd_irte_shadow *sh)
 	}
 	if (!irte_present(&hw))
 		return 0;
-	x->compared++;
-	if (hw.low != sh->irte.low || hw.high != sh->irte.high)
-		problem(x->w, "%s IRTE %u (irq %u) is %016" PRIx64 ":%016" PRIx64 ", the kernel's "
-			"shadow (intel_ir_data 0x%" PRIx64 ") says %016" PRIx64 ":%016" PRIx64,
-			u->name, sh->index, sh->irq, hw.high, hw.low, sh->addr, sh->irte.high, sh->irte.low);
+	x->compared++;           /* a difference is an irte-differs finding */
 	return 0;
 }
 
@@ -971,7 +1132,7 @@ static int cmd_check(struct cmd *k)
 	struct chk w = { k, 0, 0 };
 	struct shw sw = { &w, 0, 0 };
 	bool shadows = false;
-	struct vtd_walk_ops ops = { ck_dev, ck_map, ck_diag, &w };
+	struct vtd_walk_ops ops = { ck_dev, ck_map, ck_diag, &w, NULL };
 	sink_table(k->s, "problems");
 	for (size_t i = 0; i < k->c->nunits; i++)
 		vtd_unit_walk(k->c->mem, &k->c->units[i], true, &ops);
@@ -1002,12 +1163,27 @@ static int cmd_check(struct cmd *k)
 		sink_u64(k->s, "irte_shadows_compared", sw.compared);
 	}
 	sink_u64(k->s, "problems_found", w.nprob);
-	return w.nprob ? 1 : 0;
+	const char *from;
+	const struct vtd_analysis *a = analysis(k, false, &from);
+	if (!a)
+		return 2;
+	unsigned nerr = 0;
+	for (size_t i = 0; i < a->nfindings; i++)
+		nerr += a->findings[i].sev == VTD_SEV_ERROR;
+	put_findings(k, a);
+	put_mark_summary(k, a);
+	uint64_t bytes = 0;
+	for (size_t i = 0; i < a->nrestores; i++)
+		bytes += a->restores[i].len;
+	sink_u64(k->s, "findings", a->nfindings);
+	sink_u64(k->s, "restorable_entries", a->nrestores);
+	sink_u64(k->s, "restorable_bytes", bytes);
+	return w.nprob || nerr ? 1 : 0;
 }
 
 int vtd_command(struct vtd_cmdctx *ctx, int argc, char **argv)
 {
-	struct cmd k = { ctx, NULL, NULL, VTD_NO_PASID, false };
+	struct cmd k = { ctx, NULL, NULL, VTD_NO_PASID, false, 0, false, 0, NULL };
 	char *args[16];
 	int n = 0;
 	if (argc < 1)
@@ -1023,6 +1199,15 @@ int vtd_command(struct vtd_cmdctx *ctx, int argc, char **argv)
 			k.pasid = (int64_t)v;
 		} else if (!strcmp(argv[i], "--write")) {
 			k.write = true;
+		} else if (!strcmp(argv[i], "--reason") && i + 1 < argc) {
+			k.reason = vtd_mark_reason_parse(argv[++i]);
+			if (!k.reason)
+				return usage_err(&k, "unknown reason '%s' (TABLE, HW_WRITABLE, DMA_WRITABLE, "
+						 "CHANGED, TAKEOVER_WRITTEN, RESTORED)", argv[i]);
+		} else if (!strcmp(argv[i], "--pfn") && i + 1 < argc) {
+			if (parse_u64(argv[++i], &k.pfn))
+				return usage_err(&k, "bad page frame number '%s'", argv[i]);
+			k.has_pfn = true;
 		} else if (argv[i][0] == '-' && argv[i][1] == '-') {
 			return usage_err(&k, "unknown option '%s'", argv[i]);
 		} else if (n < 16) {
@@ -1066,8 +1251,11 @@ int vtd_command(struct vtd_cmdctx *ctx, int argc, char **argv)
 		rc = cmd_faults(&k);
 	else if (!strcmp(c, "log"))
 		rc = cmd_log(&k);
+	else if (!strcmp(c, "marks"))
+		rc = cmd_marks(&k);
 	else
 		rc = usage_err(&k, "unknown command '%s'; commands:\n%s", c, vtd_commands_usage);
+	vtd_analysis_free(k.an);
 	if (sink_free(k.s))
 		rc = usage_err(&k, "write error on output");
 	return rc;

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include "vtd/kernel.h"
+#include "vtd/marks.h"
 #include "vtd/walk.h"
 
 struct vtd_cmdctx {
@@ -19,6 +20,10 @@ struct vtd_cmdctx {
 	FILE *out, *err;
 	bool json;
 	const char *prog;              /* "vtd" for messages */
+	/* The marks record the dump carries (design.md §5), or NULL: marks and
+	 * who show it instead of recomputing. */
+	const struct vtd_analysis *recorded;
+	const char *recorded_from;     /* "note in DUMP", "sidecar DUMP.vtd" */
 };
 
 /* Run one command: argv[0] is the command name.  Returns 0, 1 when the

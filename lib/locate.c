@@ -112,6 +112,12 @@ static void get_str(struct kr *k, const struct obj *o, const char *member, char 
 	out[len] = 0;
 }
 
+/* A capability bit(field) of an object: its value, -1 when absent. */
+static int flag(struct kr *k, const struct obj *o, const char *member)
+{
+	return has(k, o->type, member, NULL) ? (int)get(k, o, member, 0) : -1;
+}
+
 static uint64_t off(struct kr *k, const char *type, const char *member)
 {
 	struct vtd_member m;
@@ -330,6 +336,8 @@ static int add_domain(struct kr *k, uint64_t addr)
 		d->first_level = get(k, &o, "use_first_level", 0) != 0;
 	else
 		d->first_level = (get(k, &o, "flags", 0) & 2) != 0;   /* DOMAIN_FLAG_USE_FIRST_LEVEL */
+	d->force_snooping = has(k, "struct dmar_domain", "force_snooping", NULL)
+		? (int)get(k, &o, "force_snooping", 0) : -1;
 	struct vtd_member xa;
 	if (has(k, "struct dmar_domain", "iommu_array.xa_head", &xa)) {
 		xa_walk(k, d, get(k, &o, "iommu_array.xa_head", 0), 0);
@@ -365,6 +373,7 @@ static void load_device(struct kr *k, uint64_t pdev)
 	memset(d, 0, sizeof(*d));
 	d->pci_dev = pdev;
 	d->unit = d->domain = -1;
+	d->ats_supported = d->pri_supported = d->pasid_supported = -1;
 	d->devfn = (uint8_t)get(k, &p, "devfn", 0);
 	d->vendor = (uint16_t)get(k, &p, "vendor", 0);
 	d->device = (uint16_t)get(k, &p, "device", 0);
@@ -411,6 +420,9 @@ static void load_device(struct kr *k, uint64_t pdev)
 		return;
 	}
 	d->info = info;
+	d->ats_supported = flag(k, &in, "ats_supported");
+	d->pri_supported = flag(k, &in, "pri_supported");
+	d->pasid_supported = flag(k, &in, "pasid_supported");
 	d->segment = (uint16_t)get(k, &in, "segment", 0);
 	d->unit = find_unit(k, get(k, &in, "iommu", 0));
 	uint64_t dom = get(k, &in, "domain", 0), pt = get(k, &in, "pasid_table", 0);
@@ -423,6 +435,7 @@ static void load_device(struct kr *k, uint64_t pdev)
 			uint64_t dir = get(k, &t, "table", 0);
 			if (va2pa(k, dir, &pa))
 				d->pasid_table_dir = pa;
+			d->max_pasid = (uint32_t)get(k, &t, "max_pasid", 0);
 			obj_free(&t);
 		}
 	}
@@ -501,6 +514,8 @@ int vtd_kstate_load(const struct vtd_mem *phys, const struct vtd_kinfo *ki,
 	load_devices(&k);
 	load_crashk(&k, "crashk_res", &ks->crashk_start, &ks->crashk_end);
 	load_crashk(&k, "crashk_low_res", &ks->crashk_low_start, &ks->crashk_low_end);
+	if (sym(&k, "max_pfn", &a) == 0 && read_u64(&k, a, &ks->max_pfn))
+		ks->max_pfn = 0;
 	*out = ks;
 	return 0;
 fail:

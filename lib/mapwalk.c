@@ -119,6 +119,14 @@ static int read_table(struct mw *m, uint64_t table, unsigned level, uint64_t *q,
 	return -1;
 }
 
+static void mw_table(struct mw *m, enum vtd_stage st, unsigned level, uint64_t pa)
+{
+	if (m->stop || !m->ops->table)
+		return;
+	struct vtd_table_ref t = { st, (int)level, pa, m->dc->sid, m->dc->pasid, 0 };
+	m->stop = m->ops->table(m->ops->arg, &t);
+}
+
 static int check_seen(struct mw *m, uint64_t table, uint64_t ptable, int plevel,
 		      int pidx, const uint64_t *praw)
 {
@@ -150,6 +158,7 @@ static void sl_range(struct mw *m, uint64_t table, unsigned level, uint64_t base
 	uint64_t q[512], sz = lsize(level);
 	if (read_table(m, table, level, q, pp, "second-level"))
 		return;
+	mw_table(m, VTD_ST_SL, level, table);
 	unsigned first = (unsigned)(lo > base ? (lo - base) / sz : 0);
 	for (unsigned i = first; i < 512 && !m->stop; i++) {
 		uint64_t a = base + i * sz, e = q[i];
@@ -223,6 +232,7 @@ static void fl_range(struct mw *m, uint64_t table, unsigned level, uint64_t base
 	}
 	if (read_table(m, hpa, level, q, pp, "first-level"))
 		return;
+	mw_table(m, VTD_ST_FL, level, hpa);
 	for (unsigned i = 0; i < 512 && !m->stop; i++) {
 		uint64_t a = base + i * sz, e = q[i];
 		if (!fl_pte_present(e))
@@ -325,6 +335,15 @@ static void uat(struct uw *x, int sid, int64_t pasid, uint64_t table, int idx,
 		vtd_error_raw(&x->err, raw, nraw);
 }
 
+static void uw_table(struct uw *x, enum vtd_stage st, uint64_t pa, int sid, int64_t pasid,
+		     unsigned bus)
+{
+	if (x->stop || !x->ops->table)
+		return;
+	struct vtd_table_ref t = { st, -1, pa & VTD_PAGE_MASK, sid, pasid, bus };
+	x->stop = x->ops->table(x->ops->arg, &t);
+}
+
 static void report(struct uw *x, const struct vtd_devctx *dc)
 {
 	if (!x->stop && x->ops->device)
@@ -356,6 +375,7 @@ static void walk_pasids(struct uw *x, uint16_t sid, const struct vtd_sm_context_
 		if (read_page(x, dir + d0 * 8, dq, 512, sid, -1, ctable, (int)cidx, ce->val, 4,
 			      "PASID directory page"))
 			continue;             /* later directory pages may still be there */
+		uw_table(x, VTD_ST_PASID_DIR, dir + d0 * 8, sid, VTD_NO_PASID, sid >> 8);
 		for (unsigned j = 0; j < 512 && d0 + j < ndir && !x->stop; j++) {
 			struct vtd_pasid_dir_entry de = { dq[j] };
 			uint64_t didx = d0 + j;
@@ -370,6 +390,7 @@ static void walk_pasids(struct uw *x, uint16_t sid, const struct vtd_sm_context_
 			if (read_page(x, tab, pq, 512, sid, (int64_t)(didx << PASID_PDE_SHIFT), dir,
 				      (int)didx, dq + j, 1, "PASID table"))
 				continue;
+			uw_table(x, VTD_ST_PASID, tab, sid, (int64_t)(didx << PASID_PDE_SHIFT), sid >> 8);
 			for (unsigned k = 0; k < 64 && !x->stop; k++) {
 				struct vtd_pasid_entry pe;
 				int64_t pasid = (int64_t)(didx << PASID_PDE_SHIFT | k);
@@ -413,6 +434,7 @@ static void walk_ctx_table(struct uw *x, struct tset *seen, unsigned bus, bool u
 	}
 	if (read_page(x, ctp, q, 512, -1, -1, rta, (int)bus, rraw, 2, "context table"))
 		return;
+	uw_table(x, VTD_ST_CONTEXT, ctp, -1, VTD_NO_PASID, bus);
 	unsigned n = sm ? 128 : 256, nq = sm ? 4 : 2;
 	for (unsigned i = 0; i < n && !x->stop; i++) {
 		unsigned devfn = (upper ? 0x80 : 0) + i;
@@ -462,6 +484,7 @@ int vtd_unit_walk(const struct vtd_mem *mem, const struct vtd_unit *u,
 		return x.stop;
 	if (tset_add(&seen, rta) < 0)
 		return -VTD_E_NOMEM;
+	uw_table(&x, VTD_ST_ROOT, rta, -1, VTD_NO_PASID, 0);
 	for (unsigned bus = 0; bus < 256 && !x.stop; bus++) {
 		const uint64_t *e = root + 2 * bus;
 		struct vtd_root_entry re = { e[0], e[1] };
@@ -519,7 +542,7 @@ int vtd_rmap(const struct vtd_mem *mem, const struct vtd_unit *units, unsigned n
 {
 	for (unsigned i = 0; i < nunits; i++) {
 		struct rm r = { &units[i], pa, len, cb, diag_cb, arg };
-		struct vtd_walk_ops ops = { NULL, rm_map, rm_diag, &r };
+		struct vtd_walk_ops ops = { NULL, rm_map, rm_diag, &r, NULL };
 		int rc = vtd_unit_walk(mem, &units[i], true, &ops);
 		if (rc)
 			return rc;

@@ -108,7 +108,7 @@ static void dcs_free(struct dcs *d)
 /* All units walked; with_mappings also collects diagnostics of the walks. */
 static void walk_units(const struct scn *s, const struct vtd_mem *mem, bool with_mappings, struct dcs *d)
 {
-	struct vtd_walk_ops ops = { on_device, with_mappings ? on_mapping_count : NULL, on_diag, d };
+	struct vtd_walk_ops ops = { on_device, with_mappings ? on_mapping_count : NULL, on_diag, d, NULL };
 	for (size_t i = 0; i < s->nunits; i++) {
 		d->cur = s->units[i].name;
 		vtd_unit_walk(mem, &s->units[i], with_mappings, &ops);
@@ -201,7 +201,7 @@ static void check_maps(const struct scn *s, const struct vtd_mem *mem, const str
 			continue;
 		}
 		struct maps got = { 0 };
-		struct vtd_walk_ops ops = { NULL, on_mapping, on_diag_ignore, &got };
+		struct vtd_walk_ops ops = { NULL, on_mapping, on_diag_ignore, &got, NULL };
 		vtd_map_walk(mem, &s->units[ui], dc, &ops);
 		size_t k = 0;
 		for (size_t j = 0; j < s->nmaps; j++) {

@@ -114,7 +114,7 @@ TEST(map_walk_coalesces)
 	struct vtd_devctx dc;
 	struct vtd_error err;
 	struct collect c = { 0 };
-	struct vtd_walk_ops ops = { c_dev, c_map, c_diag, &c };
+	struct vtd_walk_ops ops = { c_dev, c_map, c_diag, &c, NULL };
 	EXPECT_EQ(vtd_devctx_get(&m, &u, 0x0010, VTD_NO_PASID, &dc, &err), 0);
 	vtd_map_walk(&m, &u, &dc, &ops);
 	EXPECT_EQ(c.n, 3);
@@ -136,7 +136,7 @@ TEST(unit_walk_and_loop)
 	struct vtd_mem m = img_mem(im);
 	struct vtd_unit u = legacy_unit();
 	struct collect c = { 0 };
-	struct vtd_walk_ops ops = { c_dev, c_map, c_diag, &c };
+	struct vtd_walk_ops ops = { c_dev, c_map, c_diag, &c, NULL };
 	vtd_unit_walk(&m, &u, true, &ops);
 	EXPECT_EQ(c.ndev, 2);
 	EXPECT_EQ(c.ndiag, 0);

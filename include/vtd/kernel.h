@@ -94,6 +94,7 @@ struct vtd_kdomain {
 	uint64_t pgd;                /* physical address of the domain's top table (0: none) */
 	int agaw;                    /* -1 if unknown */
 	bool first_level;
+	int force_snooping;          /* dmar_domain.force_snooping, -1 if unknown */
 	int did[8];                  /* DID per unit index, -1 where not attached */
 };
 
@@ -106,6 +107,9 @@ struct vtd_kdevice {
 	int unit;                    /* index into units, -1 */
 	int domain;                  /* index into domains, -1 */
 	uint64_t pasid_table_dir;    /* physical address of the kernel's PASID directory, 0 */
+	uint32_t max_pasid;          /* pasid_table.max_pasid, 0 if unknown */
+	/* device_domain_info capability bits, -1 when the layout does not say */
+	int ats_supported, pri_supported, pasid_supported;
 };
 
 struct vtd_kstate {
@@ -116,6 +120,7 @@ struct vtd_kstate {
 	uint64_t crashk_start, crashk_end;           /* [start, end], 0/0 if none */
 	uint64_t crashk_low_start, crashk_low_end;
 	int intel_iommu_sm;                          /* -1 if the variable is absent */
+	uint64_t max_pfn;                            /* the kernel's max_pfn, 0 if unknown */
 	char osrelease[65];
 	/* Facts that could not be established, one line each ("domains: struct
 	 * dmar_domain lies in an excluded page at 0x..."). */

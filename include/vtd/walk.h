@@ -152,6 +152,16 @@ struct vtd_devctx {
 	uint64_t raw_pasid[8];
 };
 
+/* A table a walk read: what it is, and whose. */
+struct vtd_table_ref {
+	enum vtd_stage stage;
+	int level;            /* paging level, -1 for root/context/PASID tables */
+	uint64_t pa;          /* physical address of the (4 KiB) table page */
+	int sid;              /* the device whose walk read it, -1 for the root table */
+	int64_t pasid;        /* PASID for PASID tables and paging tables, else VTD_NO_PASID */
+	unsigned bus;         /* context tables: the bus */
+};
+
 /* Callbacks for walks that visit many entries.  Any callback returning
  * non-zero stops the walk; that value is returned by the walk. */
 struct vtd_walk_ops {
@@ -162,6 +172,9 @@ struct vtd_walk_ops {
 	/* a problem found on the way (the walk skips that entry and goes on) */
 	int (*diag)(void *arg, const struct vtd_error *err);
 	void *arg;
+	/* a table read on the way (optional): root, context, PASID directory
+	 * page, PASID table, second- or first-level paging table */
+	int (*table)(void *arg, const struct vtd_table_ref *t);
 };
 
 /* Resolve the context (and PASID entry) of sid/pasid: pasid names the
