@@ -48,6 +48,13 @@ static int c_type_size(void *ctx, const char *type, uint64_t *size)
 	return 0;
 }
 
+/* The last part of a dotted member path. */
+static char *part_last(const char *member)
+{
+	const char *d = strrchr(member, '.');
+	return (char *)(d ? d + 1 : member);
+}
+
 /* A dotted member path ("dev.iommu") is resolved one member at a time
  * through each member's type name. */
 static int c_member(void *ctx, const char *type, const char *member, struct vtd_member *out)
@@ -75,6 +82,21 @@ static int c_member(void *ctx, const char *type, const char *member, struct vtd_
 	memset(out, 0, sizeof(*out));
 	out->offset = total;
 	out->size = size > 0 ? (uint64_t)size : 0;
+	/* a bitfield: MEMBER_OFFSET names its byte, gdb knows its bits */
+	struct struct_member_data smd;
+	memset(&smd, 0, sizeof(smd));
+	smd.structure = cur;
+	smd.member = part_last(member);
+	if (fill_struct_member_data(&smd) && smd.bitsize > 0 &&
+	    smd.bitsize != 8 * smd.length) {
+		/* crash gives the bit position from the member's byte offset */
+		out->offset = total - (uint64_t)off + (uint64_t)smd.offset;
+		out->bit_offset = (unsigned)smd.bitpos;
+		out->bit_size = (unsigned)smd.bitsize;
+		out->size = (out->bit_offset + out->bit_size + 7) / 8;
+		if (out->size < (uint64_t)smd.length)
+			out->size = (uint64_t)smd.length;
+	}
 	return 0;
 }
 
