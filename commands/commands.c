@@ -1175,7 +1175,7 @@ static int cmd_check(struct cmd *k)
 	uint64_t bytes = 0;
 	for (size_t i = 0; i < a->nrestores; i++)
 		bytes += a->restores[i].len;
-	sink_u64(k->s, "findings", a->nfindings);
+	sink_u64(k->s, "findings_found", a->nfindings);
 	sink_u64(k->s, "restorable_entries", a->nrestores);
 	sink_u64(k->s, "restorable_bytes", bytes);
 	return w.nprob || nerr ? 1 : 0;

@@ -350,7 +350,8 @@ def compare_crash_vtd(R, mode, rdir, vmlinux):
         cmds = ["units", "root", "context", "pasid %s" % bdf, "map %s" % bdf,
                 "translate %s %s --write" % (bdf, iova), "who %s 0x1000" % pa, "domains",
                 "devices", "irte", "qi", "check", "log", "faults", "--json context",
-                "--json map %s" % bdf, "--json check"]
+                "--json map %s" % bdf, "--json check", "marks", "marks --reason TABLE",
+                "--json marks --pfn %s" % hex(int(pa, 16) >> 12)]
         tmp = os.path.join(rdir, "crash-vtd-%s" % kind)
         os.makedirs(tmp, exist_ok=True)
         script = ["extend %s" % so] + ["vtd %s > %s/%d.out" % (c, tmp, i) for i, c in enumerate(cmds)] + ["exit"]
@@ -374,6 +375,53 @@ def compare_crash_vtd(R, mode, rdir, vmlinux):
                 diff.append(c)
         R.check(name, not diff, "crash output differs from the CLI for: %s (crash: %s)" % (
             ", ".join(diff), tail(out + err)), "%d commands identical to the CLI" % len(cmds))
+
+
+def check_takeover(R, mode, rdir, vmlinux, gt, oracle):
+    """Takeover analysis on an upstream (6.1, copying) takeover: nothing to
+    restore, nothing written by the takeover, and every page a NIC wrote
+    after the takeover is DMA_WRITABLE for that NIC (design.md §5)."""
+    vtd = os.environ.get("VTD", "build/vtd")
+    devs = devices_by_name(oracle) if oracle else {}
+    nic_bdf = {n: devs[n]["bdf"] for n in ("virtio-net", "e1000e") if n in devs}
+    for kind in ("kdump", "flat", "elf"):
+        dump = os.path.join(rdir, DUMPS[kind][0])
+        name = "takeover-%s-%s" % (mode, kind)
+        try:
+            ck = vtd_json(vtd, vmlinux, dump, "check")
+            dw = vtd_json(vtd, vmlinux, dump, "marks", "--reason", "DMA_WRITABLE")["marks"]
+        except (RuntimeError, ValueError, KeyError) as e:
+            R.fail(name, "vtd: %s" % e)
+            continue
+        pages = {r["reason"]: r["pages"] for r in ck["marked_pages"]}
+        errors = [f for f in ck["findings"] if f["severity"] == "error"]
+        p = []
+        if ck["restorable_bytes"] != 0:
+            p.append("%d restorable bytes" % ck["restorable_bytes"])
+        if pages.get("TAKEOVER_WRITTEN") != 0:
+            p.append("%s TAKEOVER_WRITTEN pages" % pages.get("TAKEOVER_WRITTEN"))
+        if errors:
+            p.append("error findings: %s" % "; ".join(f["evidence"] for f in errors[:3]))
+        if not pages.get("TABLE") or not pages.get("DMA_WRITABLE"):
+            p.append("no TABLE or DMA_WRITABLE pages: %s" % pages)
+        R.check(name, not p, "; ".join(p), "marked pages %s" % pages)
+        name = "dma-writable-marks-%s-%s" % (mode, kind)
+        if gt is None or not nic_bdf:
+            R.fail(name, "needs ground-truth.json and the oracle's devices")
+            continue
+        iv = [(int(m["pfn"], 16), int(m["pfn"], 16) + m["pages"], m["bdf"]) for m in dw]
+        miss, counts = [], {}
+        for hit in gt["post_takeover_dma"]:
+            pfn, want = int(hit["page"], 16) >> 12, nic_bdf.get(hit["nic"])
+            if not any(s <= pfn < e and b == want for s, e, b in iv):
+                miss.append("packet %d (%s) page %s" % (hit["seq"], hit["nic"], hit["page"]))
+            counts[hit["nic"]] = counts.get(hit["nic"], 0) + 1
+        if not gt["post_takeover_dma"]:
+            miss.append("no post-takeover DMA in the ground truth")
+        R.check(name, not miss, "not DMA_WRITABLE for the NIC that wrote it: %s (+%d more)" % (
+            "; ".join(miss[:3]), max(0, len(miss) - 3)),
+            "%d post-takeover packets, 100%% on DMA_WRITABLE pages of their NIC %s"
+            % (len(gt["post_takeover_dma"]), counts))
 
 
 def compare_vtd_log(R, mode, rdir, vmlinux):
@@ -552,6 +600,7 @@ def main():
             gt = None
         check_ground_truth(R, mode, gt, c["release"], o)
         check_dma_mapped(R, mode, gt, o)
+        check_takeover(R, mode, c["rdir"], c["vmlinux"], gt, o)
         compare_vtd_with_oracle(R, mode, c["rdir"], c["vmlinux"], o)
         compare_vtd_log(R, mode, c["rdir"], c["vmlinux"])
         compare_crash_vtd(R, mode, c["rdir"], c["vmlinux"])
