@@ -83,7 +83,7 @@ $(O)/vtd-gen: $(O)/testdata/vtd-gen.o $(O)/testdata/libtd.a $(O)/libvtd.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(DUMPLIBS)
 
 # tests also exercise the CLI's dump readers (cli/dump.c, cli/diskdump.c)
-TEST_CLI_OBJS := $(O)/cli/dump.o $(O)/cli/diskdump.o $(O)/cli/kinfo_dwarf.o $(O)/cli/kinfo_dump.o \
+TEST_CLI_OBJS := $(O)/cli/dump.o $(O)/cli/diskdump.o $(O)/cli/image.o $(O)/cli/kinfo_dwarf.o $(O)/cli/kinfo_dump.o \
 	$(O)/commands/commands.o $(O)/commands/sink.o
 $(O)/tests/%: $(O)/tests/%.o $(O)/tests/check.o $(O)/testdata/libtd.a $(TEST_CLI_OBJS) $(O)/libvtd.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(DUMPLIBS) -ldw

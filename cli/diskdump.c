@@ -346,3 +346,16 @@ int diskdump_read(struct diskdump *d, uint64_t pa, void *buf, size_t len, char *
 const char *diskdump_vmcoreinfo(const struct diskdump *d) { return d->vmcoreinfo; }
 int diskdump_is_flattened(const struct diskdump *d) { return d->flat; }
 uint64_t diskdump_max_pfn(const struct diskdump *d) { return d->max_mapnr; }
+
+int diskdump_vread(struct diskdump *d, void *buf, size_t len, uint64_t off)
+{
+	return vread(d, buf, len, off);
+}
+
+uint64_t diskdump_desc_pos(const struct diskdump *d, uint64_t pfn)
+{
+	return d->desc_off + 24 * rank_of(d, pfn);
+}
+
+uint64_t diskdump_desc_off(const struct diskdump *d) { return d->desc_off; }
+uint64_t diskdump_ndesc(const struct diskdump *d) { return rank_of(d, d->max_mapnr); }

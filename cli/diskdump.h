@@ -24,5 +24,13 @@ int diskdump_is_flattened(const struct diskdump *d);
 uint64_t diskdump_max_pfn(const struct diskdump *d);
 /* 1 if pfn is present in the dump (2nd bitmap). */
 int diskdump_has_page(const struct diskdump *d, uint64_t pfn);
+/* Bytes [off, off + len) of the kdump file (flattened: as rearranged;
+ * ranges no record covers read as zero).  0 or -1. */
+int diskdump_vread(struct diskdump *d, void *buf, size_t len, uint64_t off);
+/* Where pfn's page_desc lies in the kdump file (pfn must be present). */
+uint64_t diskdump_desc_pos(const struct diskdump *d, uint64_t pfn);
+/* The page_desc table: its offset and its number of entries. */
+uint64_t diskdump_desc_off(const struct diskdump *d);
+uint64_t diskdump_ndesc(const struct diskdump *d);
 
 #endif

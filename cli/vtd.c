@@ -2,6 +2,7 @@
  *
  *   vtd [-x VMLINUX] [--json] DUMP COMMAND [ARGS]
  *   vtd --root PA [--mode legacy|scalable] [--cap X --ecap X] DUMP COMMAND ...
+ *   vtd [-x VMLINUX] [--json] restore [--undo] DUMP OUT
  */
 #include <errno.h>
 #include <getopt.h>
@@ -13,6 +14,8 @@
 
 #include "commands/commands.h"
 #include "dump.h"
+#include "image.h"
+#include "vtd/record.h"
 #include "kinfo_dump.h"
 #include "kinfo_dwarf.h"
 
@@ -22,6 +25,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: vtd [options] DUMP COMMAND [ARGS]\n"
+		"       vtd [-x VMLINUX] [--json] restore [--undo] DUMP OUT\n"
 		"Show the crashed kernel's Intel VT-d state from a kdump dump (ELF or\n"
 		"kdump-compressed, or makedumpfile -F flattened).\n\n"
 		"options:\n"
@@ -68,6 +72,189 @@ static int check_match(struct kinfo_dwarf *kd, struct dump *d, const char *vmlin
 	return 0;
 }
 
+/* A dump opened with its kernel state located. */
+struct session {
+	struct dump *d;
+	struct vtd_mem mem;
+	struct kinfo_dwarf *kd;
+	struct kinfo_dump k;
+	struct vtd_kstate *ks;
+	struct vtd_unit *units;
+};
+
+static void session_close(struct session *s)
+{
+	free(s->units);
+	vtd_kstate_free(s->ks);
+	kinfo_dwarf_close(s->kd);
+	dump_close(s->d);
+	memset(s, 0, sizeof(*s));
+}
+
+/* Open dumpf and locate the crashed kernel's IOMMU state with vmlinux (NULL:
+ * the -dbg package's, by the dump's release).  0, or -1 after a message. */
+static int session_open(struct session *s, const char *dumpf, const char *vmlinux)
+{
+	char err[512], rel[80], path[256];
+	struct vtd_error e;
+	memset(s, 0, sizeof(*s));
+	s->d = dump_open(dumpf, err, sizeof(err));
+	if (!s->d) {
+		fprintf(stderr, "vtd: %s\n", err);
+		return -1;
+	}
+	s->mem = dump_mem(s->d);
+	if (!vmlinux) {
+		if (dump_vmcoreinfo(s->d, "OSRELEASE", rel, sizeof(rel))) {
+			fprintf(stderr, "vtd: %s has no VMCOREINFO OSRELEASE; name a vmlinux with -x, "
+				"or walk a root table with --root\n", dumpf);
+			return -1;
+		}
+		snprintf(path, sizeof(path), "/usr/lib/debug/boot/vmlinux-%s", rel);
+		if (access(path, R_OK)) {
+			fprintf(stderr, "vtd: no vmlinux for kernel %s (looked for %s); install its "
+				"-dbg package or name one with -x\n", rel, path);
+			return -1;
+		}
+		vmlinux = path;
+	}
+	s->kd = kinfo_dwarf_open(vmlinux, err, sizeof(err));
+	if (!s->kd) {
+		fprintf(stderr, "vtd: %s\n", err);
+		return -1;
+	}
+	if (check_match(s->kd, s->d, vmlinux, dumpf))
+		return -1;
+	kinfo_dump_init(&s->k, s->kd, s->d);
+	vtd_error_init(&e);
+	if (vtd_kstate_load(&s->mem, &s->k.ki, &s->ks, &e)) {
+		char b[600];
+		vtd_error_str(&e, b, sizeof(b));
+		fprintf(stderr, "vtd: %s: cannot locate the IOMMU state: %s\n", dumpf, b);
+		return -1;
+	}
+	s->units = calloc(s->ks->nunits ? s->ks->nunits : 1, sizeof(*s->units));
+	if (!s->units) {
+		fprintf(stderr, "vtd: out of memory\n");
+		return -1;
+	}
+	for (size_t i = 0; i < s->ks->nunits; i++)
+		s->units[i] = s->ks->units[i].unit;
+	return 0;
+}
+
+/* The marks record a dump carries (design.md §5): the parsed analysis, or
+ * NULL (none, or unreadable: a warning, and the commands recompute). */
+static struct vtd_analysis *dump_record(const char *dumpf, char *from, size_t fromlen)
+{
+	char err[512], *text = NULL;
+	size_t len = 0;
+	int r = image_read_record(dumpf, &text, &len, from, fromlen, err, sizeof(err));
+	if (r <= 0) {
+		if (r < 0)
+			fprintf(stderr, "vtd: warning: %s; marks are computed from the dump\n", err);
+		return NULL;
+	}
+	struct vtd_analysis *a = NULL;
+	struct vtd_error e;
+	vtd_error_init(&e);
+	if (vtd_record_parse(text, len, &a, NULL, NULL, &e)) {
+		fprintf(stderr, "vtd: warning: %s: marks record: %s; marks are computed from the dump\n",
+			dumpf, e.msg);
+		a = NULL;
+	}
+	free(text);
+	return a;
+}
+
+/* restore: the analysis' restorations as patches, its record attached. */
+struct rw { const char *in, *out, *format; };
+
+static int write_restored(void *arg, const struct vtd_analysis *a, char *where, size_t wl,
+			  char *err, size_t el)
+{
+	struct rw *w = arg;
+	struct image_patch *p = calloc(a->nrestores ? a->nrestores : 1, sizeof(*p));
+	char *text = NULL;
+	size_t len = 0;
+	int rc = -1;
+	if (!p) {
+		snprintf(err, el, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < a->nrestores; i++)
+		p[i] = (struct image_patch){ a->restores[i].pa, a->restores[i].len, a->restores[i].original };
+	struct vtd_record_meta meta;
+	memset(&meta, 0, sizeof(meta));
+	snprintf(meta.generator, sizeof(meta.generator), "vtd restore %s", VTD_VERSION);
+	snprintf(meta.dump_format, sizeof(meta.dump_format), "%s", w->format);
+	struct vtd_error e;
+	vtd_error_init(&e);
+	if (vtd_record_format(a, &meta, &text, &len, &e)) {
+		snprintf(err, el, "marks record: %s", e.msg);
+		goto out;
+	}
+	rc = image_write(w->in, w->out, p, a->nrestores, text, len, where, wl, err, el);
+out:
+	free(text);
+	free(p);
+	return rc;
+}
+
+/* vtd [-x VMLINUX] [--json] restore [--undo] DUMP OUT */
+static int cmd_restore(int argc, char **argv, const char *vmlinux, bool json)
+{
+	const char *pos[2];
+	int np = 0;
+	bool undo = false;
+	char err[600];
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--undo")) {
+			undo = true;
+		} else if (argv[i][0] == '-' && argv[i][1]) {
+			fprintf(stderr, "vtd: restore: unknown option '%s'\n", argv[i]);
+			return 2;
+		} else if (np < 2) {
+			pos[np++] = argv[i];
+		} else {
+			np = 3;
+		}
+	}
+	if (np != 2) {
+		fprintf(stderr, "usage: vtd [-x VMLINUX] [--json] restore [--undo] DUMP OUT\n");
+		return 2;
+	}
+	if (undo) {
+		if (image_undo(pos[0], pos[1], err, sizeof(err))) {
+			fprintf(stderr, "vtd: %s\n", err);
+			return 2;
+		}
+		if (json)
+			printf("{\"command\": \"restore\", \"undo\": true, \"output\": \"%s\"}\n", pos[1]);
+		else
+			printf("%s: the dump as captured, before vtd restore\n", pos[1]);
+		return 0;
+	}
+	struct session ss;
+	int rc = 2;
+	char from[300];
+	struct vtd_analysis *rec = NULL;
+	if (session_open(&ss, pos[0], vmlinux))
+		goto out;
+	rec = dump_record(pos[0], from, sizeof(from));
+	struct rw w = { pos[0], pos[1], dump_format(ss.d) };
+	struct vtd_cmdctx ctx = { .mem = &ss.mem, .ks = ss.ks, .ki = &ss.k.ki, .units = ss.units,
+				  .nunits = ss.ks->nunits, .out = stdout, .err = stderr, .json = json,
+				  .prog = "vtd", .recorded = rec, .recorded_from = from,
+				  .write_restored = write_restored, .write_arg = &w, .write_to = pos[1] };
+	char *words[] = { "restore" };
+	rc = vtd_command(&ctx, 1, words);
+out:
+	vtd_analysis_free(rec);
+	session_close(&ss);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -110,25 +297,27 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (!strcmp(argv[optind], "restore"))
+		return cmd_restore(argc - optind, argv + optind, vmlinux, json);
 	const char *dumpf = argv[optind];
 	if (strcmp(mode, "legacy") && strcmp(mode, "scalable")) {
 		fprintf(stderr, "vtd: --mode must be legacy or scalable, not '%s'\n", mode);
 		return 2;
 	}
-	struct dump *d = dump_open(dumpf, err, sizeof(err));
-	if (!d) {
-		fprintf(stderr, "vtd: %s\n", err);
-		return 2;
-	}
-	struct vtd_mem mem = dump_mem(d);
-	struct vtd_cmdctx ctx = { .mem = &mem, .out = stdout, .err = stderr, .json = json, .prog = "vtd" };
+	struct session ss;
+	struct vtd_cmdctx ctx = { .out = stdout, .err = stderr, .json = json, .prog = "vtd" };
 	struct vtd_unit one;
-	struct kinfo_dwarf *kd = NULL;
-	struct vtd_kstate *ks = NULL;
-	struct vtd_unit *units = NULL;
-	struct kinfo_dump k;
+	struct vtd_analysis *rec = NULL;
+	char from[300];
 
 	if (raw) {
+		memset(&ss, 0, sizeof(ss));
+		ss.d = dump_open(dumpf, err, sizeof(err));
+		if (!ss.d) {
+			fprintf(stderr, "vtd: %s\n", err);
+			return 2;
+		}
+		ss.mem = dump_mem(ss.d);
 		memset(&one, 0, sizeof(one));
 		snprintf(one.name, sizeof(one.name), "root@%" PRIx64, root);
 		one.cap = cap;
@@ -141,53 +330,21 @@ int main(int argc, char **argv)
 		ctx.units = &one;
 		ctx.nunits = 1;
 	} else {
-		char rel[80], path[256];
-		struct vtd_error e;
-		if (!vmlinux) {
-			if (dump_vmcoreinfo(d, "OSRELEASE", rel, sizeof(rel))) {
-				fprintf(stderr, "vtd: %s has no VMCOREINFO OSRELEASE; name a vmlinux with -x, "
-					"or walk a root table with --root\n", dumpf);
-				goto out;
-			}
-			snprintf(path, sizeof(path), "/usr/lib/debug/boot/vmlinux-%s", rel);
-			if (access(path, R_OK)) {
-				fprintf(stderr, "vtd: no vmlinux for kernel %s (looked for %s); install its "
-					"-dbg package or name one with -x\n", rel, path);
-				goto out;
-			}
-			vmlinux = path;
-		}
-		kd = kinfo_dwarf_open(vmlinux, err, sizeof(err));
-		if (!kd) {
-			fprintf(stderr, "vtd: %s\n", err);
+		if (session_open(&ss, dumpf, vmlinux))
 			goto out;
-		}
-		if (check_match(kd, d, vmlinux, dumpf))
-			goto out;
-		kinfo_dump_init(&k, kd, d);
-		vtd_error_init(&e);
-		if (vtd_kstate_load(&mem, &k.ki, &ks, &e)) {
-			char b[600];
-			vtd_error_str(&e, b, sizeof(b));
-			fprintf(stderr, "vtd: %s: cannot locate the IOMMU state: %s\n", dumpf, b);
-			goto out;
-		}
-		units = calloc(ks->nunits ? ks->nunits : 1, sizeof(*units));
-		if (!units)
-			goto out;
-		for (size_t i = 0; i < ks->nunits; i++)
-			units[i] = ks->units[i].unit;
-		ctx.ks = ks;
-		ctx.ki = &k.ki;
-		ctx.units = units;
-		ctx.nunits = ks->nunits;
+		ctx.ks = ss.ks;
+		ctx.ki = &ss.k.ki;
+		ctx.units = ss.units;
+		ctx.nunits = ss.ks->nunits;
+		rec = dump_record(dumpf, from, sizeof(from));
+		ctx.recorded = rec;
+		ctx.recorded_from = from;
 	}
+	ctx.mem = &ss.mem;
 	rc = vtd_command(&ctx, argc - optind - 1, argv + optind + 1);
 out:
-	free(units);
-	vtd_kstate_free(ks);
-	kinfo_dwarf_close(kd);
-	dump_close(d);
+	vtd_analysis_free(rec);
+	session_close(&ss);
 	if (fflush(stdout))
 		rc = 2;
 	return rc;

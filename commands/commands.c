@@ -26,6 +26,9 @@ const char vtd_commands_usage[] =
 	"  faults                         DMAR fault lines of the kernel log, each translated again\n"
 	"  log                            the crashed kernel's log (printk ring buffer)\n"
 	"  check                          walk everything; report every problem and takeover finding\n"
+	"  restore DUMP OUT               (vtd only) write OUT: DUMP with original IOMMU\n"
+	"                                 table bytes restored from evidence, and its marks\n"
+	"  restore --undo DUMP OUT        (vtd only) OUT: the as-captured dump, byte for byte\n"
 	"  marks [--reason R] [--pfn N]   pages to distrust: TABLE HW_WRITABLE DMA_WRITABLE CHANGED\n"
 	"                                 TAKEOVER_WRITTEN RESTORED, with evidence\n"
 	"BDF is [SEGMENT:]BUS:DEV.FN in hex; --unit NAME picks the unit when ambiguous.\n";
@@ -597,7 +600,40 @@ static int cmd_marks(struct cmd *k)
 	if (!k->has_pfn && (!k->reason || k->reason == VTD_MARK_RESTORED))
 		put_restores(k, a, k->c->recorded && a == k->c->recorded ? "restored" : "restorable");
 	sink_u64(k->s, "marks_shown", w.runs);
-	sink_note(k->s, "(marks %s)", from);
+	sink_note(k->s, "(marks: %s)", from);
+	return 0;
+}
+
+/* Restore original table bytes from evidence into a copy of the dump (the
+ * front end writes it), with RESTORED marks; the as-captured bytes travel in
+ * the record. */
+static int cmd_restore(struct cmd *k)
+{
+	if (!k->c->write_restored)
+		return usage_err(k, "restore writes a new dump file: run the vtd command "
+				 "(vtd restore DUMP OUT)");
+	if (k->c->recorded)
+		return usage_err(k, "the dump already carries a marks record (%s): restore from "
+				 "the as-captured dump (vtd restore --undo gives it back)",
+				 k->c->recorded_from ? k->c->recorded_from : "");
+	const char *from;
+	if (!analysis(k, false, &from))
+		return 2;
+	struct vtd_analysis *a = k->an;
+	if (vtd_analysis_mark_restored(a))
+		return usage_err(k, "out of memory");
+	char where[300], err[600];
+	if (k->c->write_restored(k->c->write_arg, a, where, sizeof(where), err, sizeof(err)))
+		return usage_err(k, "%s", err);
+	uint64_t bytes = 0;
+	for (size_t i = 0; i < a->nrestores; i++)
+		bytes += a->restores[i].len;
+	put_restores(k, a, "restored");
+	sink_str(k->s, "output", k->c->write_to ? k->c->write_to : "");
+	sink_str(k->s, "record", where);
+	sink_u64(k->s, "restored_entries", a->nrestores);
+	sink_u64(k->s, "restored_bytes", bytes);
+	sink_u64(k->s, "marks", a->marks.n);
 	return 0;
 }
 
@@ -1253,6 +1289,8 @@ int vtd_command(struct vtd_cmdctx *ctx, int argc, char **argv)
 		rc = cmd_log(&k);
 	else if (!strcmp(c, "marks"))
 		rc = cmd_marks(&k);
+	else if (!strcmp(c, "restore"))
+		rc = cmd_restore(&k);
 	else
 		rc = usage_err(&k, "unknown command '%s'; commands:\n%s", c, vtd_commands_usage);
 	vtd_analysis_free(k.an);

@@ -24,6 +24,14 @@ struct vtd_cmdctx {
 	 * who show it instead of recomputing. */
 	const struct vtd_analysis *recorded;
 	const char *recorded_from;     /* "note in DUMP", "sidecar DUMP.vtd" */
+	/* restore: write a copy of the dump with a's restorations applied and
+	 * its marks record attached; NULL where the front end cannot (crash).
+	 * 0 with where ("note", "sidecar FILE") and out (the file), or -1 with a
+	 * message in err. */
+	int (*write_restored)(void *arg, const struct vtd_analysis *a, char *where, size_t wl,
+			      char *err, size_t el);
+	void *write_arg;
+	const char *write_to;          /* the output file, for messages */
 };
 
 /* Run one command: argv[0] is the command name.  Returns 0, 1 when the

@@ -140,7 +140,7 @@ static void cmd_vtd(void)
 	size_t nu = ks->nunits < 64 ? ks->nunits : 64;
 	for (size_t i = 0; i < nu; i++)
 		units[i] = ks->units[i].unit;
-	struct vtd_cmdctx c = { &mem, ks, &ki, units, nu, fp, fp, json, "vtd", NULL, NULL };
+	struct vtd_cmdctx c = { &mem, ks, &ki, units, nu, fp, fp, json, "vtd", NULL, NULL, NULL, NULL, NULL };
 	vtd_command(&c, n, words);
 	vtd_kstate_free(ks);
 }
