@@ -358,4 +358,10 @@ uint64_t diskdump_desc_pos(const struct diskdump *d, uint64_t pfn)
 }
 
 uint64_t diskdump_desc_off(const struct diskdump *d) { return d->desc_off; }
-uint64_t diskdump_ndesc(const struct diskdump *d) { return rank_of(d, d->max_mapnr); }
+uint64_t diskdump_ndesc(const struct diskdump *d)
+{
+	/* rank_of() counts below a pfn; the last pfn's own chunk may be past the
+	 * rank table when max_mapnr is a multiple of 512 */
+	uint64_t last = d->max_mapnr - 1;
+	return rank_of(d, last) + (uint64_t)diskdump_has_page(d, last);
+}
