@@ -52,10 +52,15 @@ all: $(O)/vtd.so
 tests: $(O)/vtd.so
 endif
 $(O)/vtd.so: plugin/vtd.c $(O)/commands/commands.o $(O)/commands/sink.o $(O)/libvtd.a \
-		$(wildcard include/vtd/*.h) commands/commands.h
+		$(O)/libnoteread.a $(wildcard include/vtd/*.h) commands/commands.h cli/image.h
 	$(CC) -Wall -Werror -O2 -g -shared -rdynamic -fPIC -DX86_64 -DGDB_10_2 \
 		-Wl,--exclude-libs,ALL -I/usr/include/crash -Iinclude -I. -o $@ plugin/vtd.c \
-		$(O)/commands/commands.o $(O)/commands/sink.o $(O)/libvtd.a
+		$(O)/commands/commands.o $(O)/commands/sink.o $(O)/libnoteread.a $(O)/libvtd.a
+
+# the record reader alone (no decompressors): crash> vtd reads a dump's marks
+$(O)/libnoteread.a: $(O)/cli/noteread.o
+	@rm -f $@
+	ar rcs $@ $^
 
 lib: $(O)/libvtd.a $(O)/libvtd.so
 
@@ -83,7 +88,7 @@ $(O)/vtd-gen: $(O)/testdata/vtd-gen.o $(O)/testdata/libtd.a $(O)/libvtd.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(DUMPLIBS)
 
 # tests also exercise the CLI's dump readers (cli/dump.c, cli/diskdump.c)
-TEST_CLI_OBJS := $(O)/cli/dump.o $(O)/cli/diskdump.o $(O)/cli/image.o $(O)/cli/kinfo_dwarf.o $(O)/cli/kinfo_dump.o \
+TEST_CLI_OBJS := $(O)/cli/dump.o $(O)/cli/diskdump.o $(O)/cli/image.o $(O)/cli/noteread.o $(O)/cli/kinfo_dwarf.o $(O)/cli/kinfo_dump.o \
 	$(O)/commands/commands.o $(O)/commands/sink.o
 $(O)/tests/%: $(O)/tests/%.o $(O)/tests/check.o $(O)/testdata/libtd.a $(TEST_CLI_OBJS) $(O)/libvtd.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(DUMPLIBS) -ldw

@@ -259,30 +259,6 @@ static uint8_t *make_note(const char *desc, size_t dl, size_t *len)
 	return b;
 }
 
-/* Find our note among notes: its desc (malloc'd) or NULL. */
-static char *find_note(const uint8_t *notes, uint64_t n, size_t *len)
-{
-	uint64_t p = 0;
-	while (p + 12 <= n) {
-		uint64_t nsz = le(notes + p, 4), dsz = le(notes + p + 4, 4), type = le(notes + p + 8, 4);
-		uint64_t name = p + 12, desc = name + ((nsz + 3) & ~3ull), next = desc + ((dsz + 3) & ~3ull);
-		if (next > n || next <= p)
-			return NULL;
-		if (type == IMAGE_NOTE_TYPE && nsz == sizeof(IMAGE_NOTE_NAME) &&
-		    !memcmp(notes + name, IMAGE_NOTE_NAME, sizeof(IMAGE_NOTE_NAME))) {
-			char *t = malloc(dsz + 1);
-			if (!t)
-				return NULL;
-			memcpy(t, notes + desc, dsz);
-			t[dsz] = 0;
-			*len = dsz;
-			return t;
-		}
-		p = next;
-	}
-	return NULL;
-}
-
 /* ---- output files ---- */
 
 struct outf { char tmp[4200]; int fd; };
@@ -987,99 +963,6 @@ done:
 	free(note);
 	free(buf);
 	return rc;
-}
-
-/* ---- reading the record ---- */
-
-static int read_notes_record(const char *path, char **text, size_t *len, char *err, size_t el)
-{
-	int fd = open(path, O_RDONLY);
-	struct stat st;
-	char sig[16];
-	uint8_t *notes = NULL;
-	uint64_t nsz = 0;
-	int r = 0;
-	if (fd < 0 || fstat(fd, &st)) {
-		if (fd >= 0)
-			close(fd);
-		return fail(err, el, "%s: cannot open: %s", path, strerror(errno));
-	}
-	if (preadn(fd, sig, sizeof(sig), 0)) {
-		close(fd);
-		return 0;
-	}
-	if (!memcmp(sig, "\177ELF", 4)) {
-		struct elf x;
-		if (elf_read(fd, (uint64_t)st.st_size, &x, path, err, el)) {
-			free(x.ph);
-			close(fd);
-			return -1;
-		}
-		const uint8_t *n = x.ph + 56 * x.note;
-		nsz = le(n + 32, 8);
-		notes = malloc(nsz + 1);
-		if (!notes || preadn(fd, notes, nsz, le(n + 8, 8)))
-			r = fail(err, el, "%s: notes unreadable", path);
-		free(x.ph);
-	} else if (!memcmp(sig, "KDUMP   ", 8) || !memcmp(sig, "makedumpfile", 13)) {
-		struct diskdump *d = diskdump_open(path, err, el);
-		uint8_t sub[104];
-		if (!d) {
-			close(fd);
-			return -1;
-		}
-		if (diskdump_vread(d, sub, sizeof(sub), BLK)) {
-			r = fail(err, el, "%s: kdump sub-header unreadable", path);
-		} else {
-			nsz = le(sub + 56, 8);
-			notes = nsz <= MAX_NOTES ? malloc(nsz + 1) : NULL;
-			if (!notes || diskdump_vread(d, notes, nsz, le(sub + 48, 8)))
-				r = fail(err, el, "%s: notes unreadable", path);
-		}
-		diskdump_close(d);
-	}
-	close(fd);
-	if (!r && notes) {
-		*text = find_note(notes, nsz, len);
-		r = *text ? 1 : 0;
-	}
-	free(notes);
-	return r;
-}
-
-int image_read_record(const char *path, char **text, size_t *len, char *from, size_t fromlen,
-		      char *err, size_t errlen)
-{
-	*text = NULL;
-	*len = 0;
-	int r = read_notes_record(path, text, len, err, errlen);
-	if (r) {
-		if (r > 0)
-			snprintf(from, fromlen, "note in %s", path);
-		return r;
-	}
-	char sc[4200];
-	snprintf(sc, sizeof(sc), "%s.vtd", path);
-	int fd = open(sc, O_RDONLY);
-	if (fd < 0)
-		return 0;
-	struct stat st;
-	if (fstat(fd, &st) || st.st_size > (off_t)MAX_NOTES) {
-		close(fd);
-		return fail(err, errlen, "%s: unusable sidecar", sc);
-	}
-	*text = malloc((size_t)st.st_size + 1);
-	if (!*text || preadn(fd, *text, (size_t)st.st_size, 0)) {
-		close(fd);
-		free(*text);
-		*text = NULL;
-		return fail(err, errlen, "%s: cannot read", sc);
-	}
-	close(fd);
-	(*text)[st.st_size] = 0;
-	*len = (size_t)st.st_size;
-	snprintf(from, fromlen, "sidecar %s", sc);
-	return 1;
 }
 
 /* ---- undo ---- */

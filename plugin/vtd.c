@@ -6,6 +6,8 @@
  * are the same code the offline vtd CLI runs (commands/commands.c), writing
  * to crash's fp so pipes and redirection work. */
 #include "commands/commands.h"
+#include "cli/image.h"
+#include "vtd/record.h"
 #include "defs.h"
 
 static int c_read(void *ctx, uint64_t pa, void *buf, size_t len, char *why, size_t whylen)
@@ -140,8 +142,21 @@ static void cmd_vtd(void)
 	size_t nu = ks->nunits < 64 ? ks->nunits : 64;
 	for (size_t i = 0; i < nu; i++)
 		units[i] = ks->units[i].unit;
-	struct vtd_cmdctx c = { &mem, ks, &ki, units, nu, fp, fp, json, "vtd", NULL, NULL, NULL, NULL, NULL };
+	/* the marks record the dump carries (a note, or DUMP.vtd) */
+	struct vtd_analysis *rec = NULL;
+	char *text = NULL, from[600], err[600];
+	size_t tl;
+	if (pc->dumpfile && image_read_record(pc->dumpfile, &text, &tl, from, sizeof(from), err,
+					      sizeof(err)) > 0) {
+		vtd_error_init(&e);
+		if (vtd_record_parse(text, tl, &rec, NULL, NULL, &e))
+			fprintf(fp, "vtd: warning: %s: marks record: %s; marks are computed from the dump\n",
+				pc->dumpfile, e.msg);
+	}
+	free(text);
+	struct vtd_cmdctx c = { &mem, ks, &ki, units, nu, fp, fp, json, "vtd", rec, from, NULL, NULL, NULL };
 	vtd_command(&c, n, words);
+	vtd_analysis_free(rec);
 	vtd_kstate_free(ks);
 }
 
@@ -165,7 +180,10 @@ static char *help_vtd[] = {
 	"  domains, devices  the kernel's DMA domains and PCI devices",
 	"  irte, qi      interrupt-remapping entries, invalidation queue",
 	"  log, faults   the kernel log; its DMAR fault lines translated again",
-	"         check  walk everything; report every problem found",
+	"         check  walk everything; report every problem and takeover finding",
+	" marks [--reason R] [--pfn N]  pages to distrust (TABLE HW_WRITABLE",
+	"                DMA_WRITABLE CHANGED TAKEOVER_WRITTEN RESTORED), with evidence;",
+	"                a dump written by vtd restore shows its own record",
 	"        --json  JSON output (docs/json-schema.md)",
 	"\nEXAMPLE",
 	"  Which devices could write physical page 0x2144d000?",
