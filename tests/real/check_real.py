@@ -30,6 +30,7 @@ Oracle outputs are kept as REALDIR/M/oracle-{kdump,elf}.json.
 """
 import argparse
 import concurrent.futures
+import filecmp
 import json
 import os
 import re
@@ -424,6 +425,77 @@ def check_takeover(R, mode, rdir, vmlinux, gt, oracle):
             % (len(gt["post_takeover_dma"]), counts))
 
 
+def check_restore(R, mode, rdir, vmlinux):
+    """vtd restore on each dump format: 0 bytes restored (6.1 copies), the
+    record travels with the output, independent readers still read it, and
+    restore --undo gives the dump back byte for byte."""
+    vtd = os.environ.get("VTD", "build/vtd")
+    so = os.path.abspath(os.environ.get("VTD_SO", "build/vtd.so"))
+    dmesg = os.path.join(rdir, "dmesg-crashed.txt")
+    for kind in ("kdump", "flat", "elf"):
+        name = "restore-%s-%s" % (mode, kind)
+        dump = os.path.join(rdir, DUMPS[kind][0])
+        out, back = os.path.join(rdir, "restored." + kind), os.path.join(rdir, "undone." + kind)
+        p = []
+        rc, o, e, _ = run([vtd, "-x", vmlinux, "--json", "restore", dump, out], 600)
+        try:
+            res = json.loads(o)
+            root = vtd_json(vtd, vmlinux, dump, "units")["units"][0]["root"]
+        except (ValueError, RuntimeError, KeyError, IndexError) as x:
+            R.fail(name, "vtd restore: exit %d: %s %s" % (rc, x, tail(e)))
+            continue
+        if res.get("restored_bytes") != 0:
+            p.append("restored %s bytes" % res.get("restored_bytes"))
+        try:
+            m = vtd_json(vtd, vmlinux, out, "marks")
+            if ("note in" not in m["source"]) and ("sidecar" not in m["source"]):
+                p.append("marks of the output not from its record: %s" % m["source"])
+            if m["marks_shown"] != res["marks"]:
+                p.append("record holds %d marks, restore wrote %d" % (m["marks_shown"], res["marks"]))
+        except (RuntimeError, ValueError, KeyError) as e:
+            p.append("vtd marks on the output: %s" % e)
+        rc, o, e, _ = run([vtd, "restore", "--undo", out, back], 600)
+        if rc != 0 or not filecmp.cmp(dump, back, shallow=False):
+            p.append("restore --undo did not give the dump back byte for byte (%s)" % tail(e))
+        # independent readers on the restored dump
+        if kind in ("kdump", "elf"):
+            dm = os.path.join(rdir, "restored-dmesg.txt")
+            if os.path.exists(dm):
+                os.unlink(dm)
+            rc, o, e, _ = run(["makedumpfile", "--dump-dmesg", out, dm], 600)
+            if rc != 0 or not os.path.exists(dmesg) or open(dm, "rb").read() != open(dmesg, "rb").read():
+                p.append("makedumpfile --dump-dmesg on the output: exit %d %s" % (rc, tail(e)))
+            rc, o, e, _ = run([PY, "-c", "import drgn,sys\n"
+                               "a=drgn.Program(); a.set_core_dump(sys.argv[1])\n"
+                               "b=drgn.Program(); b.set_core_dump(sys.argv[2])\n"
+                               "pa=int(sys.argv[3],16)\n"
+                               "sys.exit(0 if a.read(pa,4096,True)==b.read(pa,4096,True) else 3)",
+                               out, dump, root], 600)
+            if rc != 0:
+                p.append("drgn on the output: exit %d %s" % (rc, tail(e)))
+        else:
+            rk = os.path.join(rdir, "restored-R.kdump")
+            with open(out, "rb") as f:
+                rc, o, e, _ = run(["makedumpfile", "-R", rk], 600, stdin=f)
+            if rc != 0:
+                p.append("makedumpfile -R of the output: exit %d %s" % (rc, tail(e)))
+            for x in (rk,):
+                if os.path.exists(x):
+                    os.unlink(x)
+        script = os.path.join(rdir, "restored-crash.cmds")
+        with open(script, "w") as f:
+            f.write("extend %s\nvtd marks --reason TABLE\nexit\n" % so)
+        rc, o, e, _ = run(["crash", "-s", vmlinux, out, "-i", script], 600)
+        if "(marks: " not in o or ("note in" not in o and "sidecar" not in o):
+            p.append("crash on the output: %s" % tail(o + e))
+        R.check(name, not p, "; ".join(p), "0 bytes restored, record: %s; undo identical; "
+                "read by %s" % (res.get("record"), "makedumpfile --dump-dmesg, drgn, crash"
+                                if kind != "flat" else "makedumpfile -R, crash"))
+        for x in (out, out + ".vtd", back):
+            if os.path.exists(x):
+                os.unlink(x)
+
+
 def compare_vtd_log(R, mode, rdir, vmlinux):
     """vtd log (the printk ring buffer) must equal makedumpfile --dump-dmesg
     of the same crashed kernel, byte for byte, on every dump format."""
@@ -601,6 +673,7 @@ def main():
         check_ground_truth(R, mode, gt, c["release"], o)
         check_dma_mapped(R, mode, gt, o)
         check_takeover(R, mode, c["rdir"], c["vmlinux"], gt, o)
+        check_restore(R, mode, c["rdir"], c["vmlinux"])
         compare_vtd_with_oracle(R, mode, c["rdir"], c["vmlinux"], o)
         compare_vtd_log(R, mode, c["rdir"], c["vmlinux"])
         compare_crash_vtd(R, mode, c["rdir"], c["vmlinux"])
