@@ -150,3 +150,11 @@ int dump_vmcoreinfo(struct dump *d, const char *key, char *val, size_t len)
 }
 
 const char *dump_format(const struct dump *d) { return d->format; }
+
+uint64_t dump_max_pfn(struct dump *d)
+{
+	kdump_num_t n;
+	if (d->flat)
+		return diskdump_max_pfn(d->flat);
+	return kdump_get_number_attr(d->ctx, "max_pfn", &n) == KDUMP_OK ? (uint64_t)n : 0;
+}

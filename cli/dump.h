@@ -4,6 +4,7 @@
 #define CLI_DUMP_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include "vtd/mem.h"
 
 struct dump;
@@ -14,6 +15,8 @@ void dump_close(struct dump *d);
 struct vtd_mem dump_mem(struct dump *d);
 /* The VMCOREINFO value of key ("OSRELEASE", "NUMBER(phys_base)"): 0 or -1. */
 int dump_vmcoreinfo(struct dump *d, const char *key, char *val, size_t len);
+/* One past the highest page frame the dump describes (0 if unknown). */
+uint64_t dump_max_pfn(struct dump *d);
 /* "elf", "diskdump", "flattened" */
 const char *dump_format(const struct dump *d);
 

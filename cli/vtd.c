@@ -246,7 +246,8 @@ static int cmd_restore(int argc, char **argv, const char *vmlinux, bool json)
 	struct vtd_cmdctx ctx = { .mem = &ss.mem, .ks = ss.ks, .ki = &ss.k.ki, .units = ss.units,
 				  .nunits = ss.ks->nunits, .out = stdout, .err = stderr, .json = json,
 				  .prog = "vtd", .recorded = rec, .recorded_from = from,
-				  .write_restored = write_restored, .write_arg = &w, .write_to = pos[1] };
+				  .write_restored = write_restored, .write_arg = &w, .write_to = pos[1],
+				  .max_pfn = dump_max_pfn(ss.d) };
 	char *words[] = { "restore" };
 	rc = vtd_command(&ctx, 1, words);
 out:
@@ -339,6 +340,7 @@ int main(int argc, char **argv)
 		rec = dump_record(dumpf, from, sizeof(from));
 		ctx.recorded = rec;
 		ctx.recorded_from = from;
+		ctx.max_pfn = dump_max_pfn(ss.d);
 	}
 	ctx.mem = &ss.mem;
 	rc = vtd_command(&ctx, argc - optind - 1, argv + optind + 1);

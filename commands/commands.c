@@ -466,6 +466,8 @@ static const struct vtd_analysis *analysis(struct cmd *k, bool prefer_record, co
 	*from = "computed from the dump";
 	if (!k->an) {
 		struct vtd_analyze_opts o = { true, 0 };
+		if (!k->c->ks || !k->c->ks->max_pfn)
+			o.max_pfn = k->c->max_pfn;
 		struct vtd_error e;
 		vtd_error_init(&e);
 		if (vtd_analyze(k->c->mem, k->c->ks, k->c->ki, k->c->units, k->c->nunits, &o, &k->an, &e)) {

@@ -32,6 +32,8 @@ struct vtd_cmdctx {
 			      char *err, size_t el);
 	void *write_arg;
 	const char *write_to;          /* the output file, for messages */
+	uint64_t max_pfn;              /* the dump's extent, when the kernel's max_pfn
+					* is not known (bounds the context-table search) */
 };
 
 /* Run one command: argv[0] is the command name.  Returns 0, 1 when the

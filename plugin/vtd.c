@@ -154,7 +154,7 @@ static void cmd_vtd(void)
 				pc->dumpfile, e.msg);
 	}
 	free(text);
-	struct vtd_cmdctx c = { &mem, ks, &ki, units, nu, fp, fp, json, "vtd", rec, from, NULL, NULL, NULL };
+	struct vtd_cmdctx c = { &mem, ks, &ki, units, nu, fp, fp, json, "vtd", rec, from, NULL, NULL, NULL, 0 };
 	vtd_command(&c, n, words);
 	vtd_analysis_free(rec);
 	vtd_kstate_free(ks);
