@@ -336,8 +336,10 @@ static struct page *patched_pages(const struct image_patch *p0, size_t np, size_
 		fail(err, el, "out of memory");
 		return NULL;
 	}
-	memcpy(p, p0, np * sizeof(*p));
-	qsort(p, np, sizeof(*p), cmp_patch);
+	if (np) {
+		memcpy(p, p0, np * sizeof(*p));
+		qsort(p, np, sizeof(*p), cmp_patch);
+	}
 	for (size_t i = 0; i < np; i++) {
 		uint64_t pfn = p[i].pa / BLK;
 		if (!p[i].len || (p[i].pa % BLK) + p[i].len > BLK) {
