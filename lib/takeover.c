@@ -227,12 +227,14 @@ static void judge(struct an *x, size_t ui, int sid, int64_t pasid, uint64_t pa, 
 {
 	if (!memcmp(got, want, n * 8))
 		return;
-	char b[20], g[140] = "", w[140] = "";
+	char b[20], g[200] = "";
 	bdf(b, sizeof(b), x->units[ui].segment, sid);
-	for (unsigned i = n; i-- > 0;) {
-		size_t lg = strlen(g), lw = strlen(w);
-		snprintf(g + lg, sizeof(g) - lg, "%016" PRIx64, got[i]);
-		snprintf(w + lw, sizeof(w) - lw, "%016" PRIx64, want[i]);
+	/* the qwords that differ: is / the crashed kernel wrote */
+	for (unsigned i = 0; i < n; i++) {
+		size_t l = strlen(g);
+		if (got[i] != want[i] && l < sizeof(g) - 60)
+			snprintf(g + l, sizeof(g) - l, "%sqword %u is 0x%016" PRIx64 ", kernel wrote 0x%016" PRIx64,
+				 l ? "; " : "", i, got[i], want[i]);
 	}
 	uint8_t ob[64], cb[64];
 	put_qwords(ob, want, n);
@@ -240,17 +242,16 @@ static void judge(struct an *x, size_t ui, int sid, int64_t pasid, uint64_t pa, 
 	if (ptr && in_crashk(x, ptr)) {
 		finding(x, VTD_SEV_ERROR, "crashkernel-pointer", ui, sid, pasid, pa,
 			"%s %s at 0x%" PRIx64 " points into the crashkernel reservation (0x%" PRIx64
-			"): rewritten in place by the capture kernel; is 0x%s, the crashed kernel "
-			"wrote 0x%s", b, what, pa, ptr, g, w);
+			"): rewritten in place by the capture kernel; %s", b, what, pa, ptr, g);
 	} else if (copied) {
 		finding(x, VTD_SEV_ERROR, "copied-marker", ui, sid, pasid, pa,
 			"%s %s at 0x%" PRIx64 " carries the copied marker (bit 67 set, bit 11 clear) "
-			"of a <=5.19 takeover; is 0x%s, the crashed kernel wrote 0x%s", b, what, pa, g, w);
+			"of a <=5.19 takeover; %s", b, what, pa, g);
 	} else {
 		finding(x, VTD_SEV_WARNING, what[0] == 'P' ? "pasid-differs" : "context-differs", ui,
-			sid, pasid, pa, "%s %s at 0x%" PRIx64 " is 0x%s, but the entry rebuilt from "
-			"the kernel's state is 0x%s (not restored: nothing says the takeover wrote it)",
-			b, what, pa, g, w);
+			sid, pasid, pa, "%s %s at 0x%" PRIx64 " differs from the entry rebuilt from "
+			"the kernel's state: %s (not restored: nothing says the takeover wrote it)",
+			b, what, pa, g);
 		mark(x, VTD_MARK_CHANGED, pa, n * 8, ui, sid, pasid, 0, "%s differs from the rebuilt entry",
 		     what);
 		return;

@@ -18,7 +18,7 @@
 struct syms {
 	uint64_t dmar_drhd_units, pci_root_buses, intel_iommu_sm, eim_mode,
 		 page_offset_base, crashk_res, crashk_low_res, init_top_pgt,
-		 prb, printk_rb_static, intel_ir_chip, pci_msi_chip, irq_desc_tree;
+		 prb, printk_rb_static, intel_ir_chip, pci_msi_chip, irq_desc_tree, max_pfn;
 	uint64_t lo, hi;            /* extent of the image's allocated sections */
 	char build_id[80];
 };
@@ -81,7 +81,7 @@ static int read_syms(const char *path, struct syms *y, char *err, size_t errlen)
 				{ "crashk_low_res", &y->crashk_low_res }, { "init_top_pgt", &y->init_top_pgt },
 				{ "prb", &y->prb }, { "printk_rb_static", &y->printk_rb_static },
 				{ "intel_ir_chip", &y->intel_ir_chip }, { "pci_msi_chip", &y->pci_msi_chip },
-				{ "irq_desc_tree", &y->irq_desc_tree },
+				{ "irq_desc_tree", &y->irq_desc_tree }, { "max_pfn", &y->max_pfn },
 			};
 			for (size_t k = 0; k < sizeof(t) / sizeof(t[0]); k++)
 				if (!strcmp(n, t[k].name))
@@ -270,6 +270,40 @@ static int write_irqs(struct mk *k, struct mock *m, const uint64_t *iommu_va)
 	return 0;
 }
 
+/* What Linux 6.1 keeps in device_domain_info for the entries it wrote: the
+ * capability bits (legacy TT 1 = ATS; scalable DTE, PASIDE, PRE) and, in
+ * scalable mode, the pasid_table whose directory the context entry names. */
+static int device_caps(struct mk *k, int ui, uint16_t sid, struct device_domain_info *info)
+{
+	const struct vtd_unit *u = &k->s->units[ui];
+	uint64_t root = rtaddr_rta(u->rtaddr), re = 0, ce = 0;
+	bool sm = vtd_unit_scalable(u);
+	unsigned bus = sid >> 8, devfn = sid & 0xff;
+	if (img_read(k->s->img, root + 16 * bus + (sm && devfn >= 0x80 ? 8 : 0), &re, 8) || !(re & 1))
+		return 0;
+	uint64_t ctp = re & ~0xfffull, at = ctp + (sm ? 32 * (devfn & 0x7f) : 16 * devfn);
+	if (img_read(k->s->img, at, &ce, 8) || !(ce & 1))
+		return 0;
+	if (!sm) {
+		info->ats_supported = ((ce >> 2) & 3) == 1;
+		return 0;
+	}
+	info->ats_supported = (ce >> 2) & 1;
+	info->pasid_supported = (ce >> 3) & 1;
+	info->pri_supported = (ce >> 4) & 1;
+	struct pasid_table pt = { 0 };
+	unsigned pdts = (ce >> 9) & 7;
+	uint64_t pt_pa = obj(k, sizeof(pt));
+	if (!pt_pa)
+		return -1;
+	pt.table = (void *)dva(ce & ~0xfffull);
+	pt.order = pdts > 2 ? (int)(pdts - 2) : 0;           /* 2^(PDTS+7) 8-byte entries */
+	pt.max_pasid = 1u << (pdts + 7 + 6);                /* 64 PASIDs per directory entry */
+	put(k, pt_pa, &pt, sizeof(pt));
+	info->pasid_table = (void *)dva(pt_pa);
+	return 0;
+}
+
 struct mock *mock_kernel_add(struct scn *s, const char *vmlinux, char *err, size_t errlen)
 {
 	struct mk k = { .s = s, .err = err, .errlen = errlen };
@@ -323,6 +357,9 @@ struct mock *mock_kernel_add(struct scn *s, const char *vmlinux, char *err, size
 		m->crashk_end = cr.end;
 	}
 	put(&k, kpa(&k, k.y.crashk_res), &cr, sizeof(cr));
+	uint64_t maxpfn = img_max_pfn(s->img);     /* Linux: one past the highest RAM page */
+	if (k.y.max_pfn)
+		put(&k, kpa(&k, k.y.max_pfn), &maxpfn, 8);
 
 	/* units */
 	list_init(&k, kpa(&k, k.y.dmar_drhd_units), kva(k.y.dmar_drhd_units));
@@ -341,7 +378,15 @@ struct mock *mock_kernel_add(struct scn *s, const char *vmlinux, char *err, size
 		io.seq_id = (int)i;
 		io.segment = u->segment;
 		memcpy(io.name, u->name, strnlen(u->name, sizeof(io.name) - 1));
+		/* Linux iommu_calculate_agaw(): the widest SAGAW up to 57 bits (agaw 3);
+		 * iommu_calculate_max_sagaw(): up to 64 bits */
 		io.agaw = io.msagaw = 1;
+		for (int a = 0; a <= 4; a++)
+			if (cap_sagaw(u->cap) >> a & 1) {
+				if (a <= 3)
+					io.agaw = a;
+				io.msagaw = a;
+			}
 		if (u->rtaddr)
 			io.root_entry = (void *)dva(rtaddr_rta(u->rtaddr));
 		if (u->irta) {
@@ -459,6 +504,8 @@ struct mock *mock_kernel_add(struct scn *s, const char *vmlinux, char *err, size
 		info.iommu = (void *)iommu_va[ui];
 		info.domain = (void *)dva(doms[d].pa);
 		info.dev = (void *)(dva(pd_pa) + offsetof(struct pci_dev, dev));
+		if (device_caps(&k, ui, dc->sid, &info))
+			goto full;
 		put(&k, info_pa, &info, sizeof(info));
 		di.priv = (void *)dva(info_pa);
 		put(&k, di_pa, &di, sizeof(di));

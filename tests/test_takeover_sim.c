@@ -166,7 +166,7 @@ static void upstream(const char *name)
 TEST(upstream_copy_writes_nothing)
 {
 	const char *names[] = { "legacy-3level", "legacy-4level", "two-units", "sm-sl", "sm-fl",
-				"sm-nested", "sm-pasids", "sm-upper", "irte", "qi" };
+				"sm-nested", "sm-pasids", "sm-upper", "irte", "qi", "takeover-sm" };
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		upstream(names[i]);
 }
@@ -388,6 +388,39 @@ TEST(post_crash_dma_is_marked_not_restored)
 				apply_and_compare(&x, post);
 			}
 			img_free(post);
+		}
+	}
+	sim_free(&x);
+}
+
+/* Scalable mode: the upper half of bus 0's root entry rewritten in place;
+ * 00:04.0's context entry pointed at a new PASID directory; 00:03.0's
+ * RID_PASID entry given a new domain with tables in crashkernel memory.
+ * All three come back from the kernel's own state, and nothing else
+ * changes. */
+TEST(scalable_mode_takeover_rewrites_are_restored)
+{
+	struct sim x;
+	if (sim_load(&x, "takeover-sm") == 0) {
+		uint64_t root = rtaddr_rta(x.s->units[0].rtaddr), ck = x.mk->crashk_start;
+		uint64_t lctp = rd64(x.s->img, root) & ~0xfffull;
+		uint64_t ce = lctp + 32 * 0x20;                      /* devfn 0x20: 00:04.0 */
+		uint64_t dir3 = rd64(x.s->img, lctp + 32 * 0x18) & ~0xfffull;   /* 00:03.0 */
+		uint64_t pt3 = rd64(x.s->img, dir3) & ~0xfffull;
+		img_write64(x.s->img, root + 8, (ck + 0x10000) | 1);
+		img_write64(x.s->img, ce, (ck + 0x20000) | 2 << 9 | 1);
+		img_write64(x.s->img, pt3, (ck + 0x30000) | 2 << 2 | 2 << 6 | 1);
+		img_write64(x.s->img, pt3 + 8, 0x3f1);
+		if (sim_analyze(&x) == 0) {
+			EXPECT(has_finding(x.a, "root-rewritten"));
+			EXPECT(has_finding(x.a, "crashkernel-pointer"));
+			EXPECT_EQ(x.a->nrestores, 3);
+			unsigned bytes = 0;
+			for (size_t i = 0; i < x.a->nrestores; i++)
+				bytes += x.a->restores[i].len;
+			EXPECT_EQ(bytes, 8 + 32 + 64);
+			EXPECT(vtd_marks_of(&x.a->marks, pt3 >> 12) & VTD_MARK_TAKEOVER_WRITTEN);
+			apply_and_compare(&x, x.pre);
 		}
 	}
 	sim_free(&x);

@@ -10,6 +10,7 @@ static int eim_mode;
 unsigned long page_offset_base;
 struct resource crashk_res;
 struct resource crashk_low_res;
+unsigned long max_pfn;
 const char linux_banner[] = "Linux version 6.1.0-vtdmock (vtdscope@testdata) #1 SMP\n";
 unsigned long init_top_pgt[512] __attribute__((aligned(4096)));
 static struct printk_ringbuffer printk_rb_static;
