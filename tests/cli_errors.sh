@@ -31,3 +31,14 @@ expect_err wrong-vmlinux "does not match" $VTD -x "$T/other-vmlinux" $D.kdump-zl
 expect_err bad-bdf "bad bus:dev.fn" $VTD -x $VML $D.kdump-zlib context 00:1x.0
 expect_err bad-option "unknown option" $VTD -x $VML $D.kdump-zlib map 00:02.0 --frobnicate
 expect_err bad-mode "--mode must be" $VTD --root 0x1000 --mode turbo $D.kdump-zlib context
+# restore: never over the dump itself, never a partial output
+expect_err restore-usage "usage: vtd [-x VMLINUX] [--json] restore" $VTD -x $VML restore $D.kdump-zlib
+expect_err restore-in-place "refusing to write over the dump itself" $VTD -x $VML restore $D.kdump-zlib $D.kdump-zlib
+expect_err restore-bad-dir "/nonexistent-dir/out" $VTD -x $VML restore $D.kdump-zlib /nonexistent-dir/out
+expect_err undo-no-record "carries no marks record" $VTD restore --undo $D.kdump-zlib "$T/back"
+$VTD -x $VML restore $D.kdump-zlib "$T/r.kdump" >/dev/null 2>&1
+expect_err restore-twice "already carries a marks record" $VTD -x $VML restore "$T/r.kdump" "$T/r2.kdump"
+expect_err marks-bad-reason "unknown reason 'DIRTY'" $VTD -x $VML $D.kdump-zlib marks --reason DIRTY
+if ls -a "$T" | grep -q '\.vtd[A-Za-z0-9]\{6\}$' || [ -e "$T/r2.kdump" ] || [ -e "$T/back" ]; then
+	echo "FAIL cli-errors/no-leftovers: $(ls -a "$T" | tr '\n' ' ')"
+else echo "PASS cli-errors/no-leftovers"; fi
