@@ -236,3 +236,33 @@ TEST(excluded_structure_is_named)
 	vtd_kstate_free(ks);
 	teardown(&f);
 }
+
+TEST(marks_and_who_show_page_marks)
+{
+	struct fixture f;
+	char *out = NULL, cmd[100];
+	EXPECT(setup(&f, "legacy-3level") == 0);
+	if (!f.ks) {
+		teardown(&f);
+		return;
+	}
+	uint64_t root = rtaddr_rta(f.units[0].rtaddr);
+	snprintf(cmd, sizeof(cmd), "marks --pfn 0x%" PRIx64, root >> 12);
+	EXPECT_EQ(run(&f, &out, false, cmd), 0);
+	EXPECT_MSG(out && strstr(out, "TABLE") && strstr(out, "root table") && strstr(out, "marks_shown: 1"),
+		   "got:\n%s", out);
+	free(out);
+	EXPECT_EQ(run(&f, &out, false, "marks --reason DMA_WRITABLE"), 0);
+	EXPECT_MSG(out && strstr(out, "DMA_WRITABLE") && !strstr(out, " TABLE "), "got:\n%s", out);
+	free(out);
+	snprintf(cmd, sizeof(cmd), "who 0x%" PRIx64 " 0x1000", root);
+	EXPECT_EQ(run(&f, &out, true, cmd), 0);
+	EXPECT_MSG(out && strstr(out, "\"marks\": [") && strstr(out, "\"reason\": \"TABLE\"") &&
+		   strstr(out, "\"evidence\": \"root table\""), "got:\n%s", out);
+	free(out);
+	EXPECT_EQ(run(&f, &out, true, "check"), 0);
+	EXPECT_MSG(out && strstr(out, "\"findings\": [") && strstr(out, "\"restorable_bytes\": 0") &&
+		   strstr(out, "\"marked_pages\": ["), "got:\n%s", out);
+	free(out);
+	teardown(&f);
+}
