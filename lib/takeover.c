@@ -559,6 +559,26 @@ static void check_qi(struct an *x, size_t ui)
 
 /* ---- entry point ---- */
 
+/* The dump as the crashed kernel left it, where evidence says so: reads
+ * with the restorations' original bytes over the captured ones.  The marks
+ * describe the entries that were live at the crash. */
+struct overlay { const struct vtd_mem *under; const struct vtd_analysis *a; };
+
+static int ov_read(void *ctx, uint64_t pa, void *buf, size_t len, char *why, size_t whylen)
+{
+	const struct overlay *o = ctx;
+	int r = o->under->read(o->under->ctx, pa, buf, len, why, whylen);
+	if (r)
+		return r;
+	for (size_t i = 0; i < o->a->nrestores; i++) {
+		const struct vtd_restore *x = &o->a->restores[i];
+		uint64_t s = x->pa > pa ? x->pa : pa, e = x->pa + x->len < pa + len ? x->pa + x->len : pa + len;
+		if (s < e)
+			memcpy((uint8_t *)buf + (s - pa), x->original + (s - x->pa), e - s);
+	}
+	return 0;
+}
+
 int vtd_analyze(const struct vtd_mem *mem, const struct vtd_kstate *ks,
 		const struct vtd_kinfo *ki, const struct vtd_unit *units, size_t nunits,
 		const struct vtd_analyze_opts *opts, struct vtd_analysis **out,
@@ -569,23 +589,29 @@ int vtd_analyze(const struct vtd_mem *mem, const struct vtd_kstate *ks,
 	if (!a)
 		return vtd_error_set(err, VTD_E_NOMEM, "out of memory");
 	struct an x = { mem, ks, ki, units, nunits, opts, a, 0, { 0 }, false, 0 };
-	struct vtd_walk_ops ops = { w_device, w_mapping, w_diag, &x, w_table };
-	for (size_t i = 0; i < nunits && !x.nomem; i++) {
-		x.ui = i;
-		memset(&x.cur, 0, sizeof(x.cur));
-		x.cur_slade = false;
-		vtd_unit_walk(mem, &units[i], true, &ops);
-		check_ir(&x, i);
-		check_qi(&x, i);
-		if (ks && ks->nunits == nunits) {
+	/* first what the takeover wrote, and what evidence gives back */
+	if (ks && ks->nunits == nunits)
+		for (size_t i = 0; i < nunits && !x.nomem; i++) {
 			check_unit_flags(&x, i);
 			check_root(&x, i);
 		}
-	}
 	if (!x.nomem && ks && ki && ks->nunits == nunits) {
 		struct vtd_error e;
 		vtd_error_init(&e);
 		vtd_irte_shadows(ks, ki, shadow, &x, &e);   /* none on ≥6.5: check says so */
+	}
+	/* then the marks, on the entries live at the crash */
+	struct overlay ov = { mem, a };
+	struct vtd_mem om = { ov_read, &ov };
+	struct vtd_walk_ops ops = { w_device, w_mapping, w_diag, &x, w_table };
+	for (size_t i = 0; i < nunits && !x.nomem; i++) {
+		x.ui = i;
+		x.mem = &om;
+		memset(&x.cur, 0, sizeof(x.cur));
+		x.cur_slade = false;
+		vtd_unit_walk(&om, &units[i], true, &ops);
+		check_ir(&x, i);
+		check_qi(&x, i);
 	}
 	if (x.nomem) {
 		vtd_analysis_free(a);

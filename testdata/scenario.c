@@ -30,7 +30,7 @@ static const char vmcoreinfo[] =
 
 static const char *const verbs[] = {
 	"ram", "alloc", "unit", "device", "pasid", "map", "gmap", "ir", "irte", "qi", "qdesc",
-	"qstatus", "corrupt", "exclude", "expect", "expect-diag", "rmap",
+	"qstatus", "corrupt", "exclude", "expect", "expect-diag", "rmap", "takeover",
 };
 
 /* ---- reading ---- */
@@ -278,6 +278,11 @@ void scn_free(struct scn *s)
 		free(s->ctx_units[i]);
 	free(s->ctx_units);
 	free(s->ctxs);
+	free(s->tks);
+	if (s->pre)
+		img_free(s->pre);
+	free(s->tk_restore);
+	free(s->tk_keep);
 	free(s);
 }
 
@@ -315,6 +320,23 @@ static void load(struct bld *b, const char *path)
 	s->nunits = b->nunits;
 	scn_expectations(b);
 	scn_finish_image(b);
+	for (size_t i = 0; i < b->nlines; i++) {
+		const struct sline *l = &b->lines[i];
+		if (strcmp(l->tok[0], "takeover"))
+			continue;
+		struct scn_tkline *t = realloc(s->tks, (s->ntks + 1) * sizeof(*t));
+		if (!t)
+			scn_fail(b, "out of memory");
+		s->tks = t;
+		t = &s->tks[s->ntks++];
+		t->line = l->no;
+		t->unit = l->unit;
+		t->text[0] = 0;
+		for (int k = 1; k < l->ntok; k++) {
+			size_t n = strlen(t->text);
+			snprintf(t->text + n, sizeof(t->text) - n, "%s%s", k > 1 ? " " : "", l->tok[k]);
+		}
+	}
 }
 
 struct scn *scn_load(const char *path, char *err, size_t errlen)

@@ -82,6 +82,12 @@ struct scn_diag {
 	const char *what;         /* a word the message must contain, or NULL */
 };
 
+/* A takeover statement (applied by scn_takeover(), after the mock kernel). */
+struct scn_tkline { int line, unit; char text[200]; };
+/* A physical range the takeover wrote: restored to the pre-takeover bytes
+ * (evidence exists), or kept as captured (no evidence: hardware, DMA). */
+struct scn_span { uint64_t pa, len; unsigned mark; };
+
 struct scn {
 	char name[64];
 	struct img *img;
@@ -96,12 +102,27 @@ struct scn {
 	/* present device contexts expected from vtd_unit_walk: sid/pasid/xtype/did */
 	struct vtd_devctx *ctxs; size_t nctxs;
 	char **ctx_units;        /* unit name of each ctxs[i] */
+	/* takeover statements, and once scn_takeover() ran: the image before
+	 * the takeover and what the takeover wrote */
+	struct scn_tkline *tks;  size_t ntks;
+	struct img *pre;
+	struct scn_span *tk_restore; size_t ntk_restore;
+	struct scn_span *tk_keep;    size_t ntk_keep;
 };
 
 /* Parse the scenario file and build its memory image and expectations.
  * NULL with a message ("file:line: ...") in err on failure. */
 struct scn *scn_load(const char *path, char *err, size_t errlen);
 void scn_free(struct scn *s);
+
+/* Simulate the scenario's takeover statements on its (complete) image:
+ * s->pre keeps the image before, s->img becomes the dump's, tk_restore and
+ * tk_keep say what was written (documented in testdata/scenarios/README.md).
+ * crashk_start is where the capture kernel's own pages lie.  0, or -1 with
+ * a message "file:line: ...". */
+int scn_takeover(struct scn *s, const char *file, uint64_t crashk_start, char *err, size_t errlen);
+/* The takeover's expectations as text ("restore PA LEN MARK", "keep PA LEN MARK"). */
+int scn_write_takeover_expect(const struct scn *s, const char *path, char *err, size_t errlen);
 
 /* Write the expected answers as text (documented in the scenarios README). */
 int scn_write_expect(const struct scn *s, const char *path, char *err, size_t errlen);

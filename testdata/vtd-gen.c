@@ -4,7 +4,10 @@
  *
  * For each scenario NAME it writes OUTDIR/NAME.elf, NAME.kdump,
  * NAME.kdump-zlib, -lzo, -snappy, -zstd, NAME.flat (scn_outputs[]) and
- * OUTDIR/NAME.expect.  Exit status 1 on the first error. */
+ * OUTDIR/NAME.expect.  A scenario with takeover statements also gets the
+ * dumps of its post-takeover image, NAME.takeover.kdump (zlib),
+ * NAME.takeover.elf and NAME.takeover.flat, and NAME.takeover.txt (what it wrote).  Exit
+ * status 1 on the first error. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +45,28 @@ static int gen_one(const char *outdir, const char *file, const char *vmlinux)
 	if (!rc && scn_write_expect(s, path, err, sizeof(err))) {
 		fprintf(stderr, "vtd-gen: %s\n", err);
 		rc = -1;
+	}
+	if (!rc && s->ntks) {
+		static const struct scn_output tk[] = {
+			{ ".takeover.kdump", DUMP_KDUMP, DUMP_ZLIB }, { ".takeover.elf", DUMP_ELF, DUMP_RAW },
+			{ ".takeover.flat", DUMP_FLAT, DUMP_ZLIB },
+		};
+		if (scn_takeover(s, file, mk ? mk->crashk_start : 0, err, sizeof(err))) {
+			fprintf(stderr, "vtd-gen: %s\n", err);
+			rc = -1;
+		}
+		for (size_t i = 0; i < sizeof(tk) / sizeof(tk[0]) && !rc; i++) {
+			snprintf(path, sizeof(path), "%s/%s%s", outdir, s->name, tk[i].suffix);
+			if (dump_write(s->img, &s->info, tk[i].fmt, tk[i].comp, path, err, sizeof(err))) {
+				fprintf(stderr, "vtd-gen: %s: %s\n", path, err);
+				rc = -1;
+			}
+		}
+		snprintf(path, sizeof(path), "%s/%s.takeover.txt", outdir, s->name);
+		if (!rc && scn_write_takeover_expect(s, path, err, sizeof(err))) {
+			fprintf(stderr, "vtd-gen: %s\n", err);
+			rc = -1;
+		}
 	}
 	scn_free(s);
 	mock_free(mk);
