@@ -120,15 +120,23 @@ check: deps
 
 # The main job on the bundled sample: a synthetic crashed machine with a
 # legacy unit on segment 0 and a scalable one on segment 1 (a pass-through
-# device among them), read from its flattened dump with the mock vmlinux.
+# device among them), read from its flattened dump with the mock vmlinux;
+# then a dump taken after an in-place takeover: what the takeover wrote, and
+# the original table bytes restored into a new dump.
 DEMO_DUMP := $(O)/gen/two-units.flat
 DEMO_VTD := $(O)/vtd -x $(O)/mock-vmlinux $(DEMO_DUMP)
+DEMO_TK := $(O)/gen/takeover-legacy.takeover.kdump
 demo: deps
 	@$(MAKE) --no-print-directory O=$(O) all gen >/dev/null
 	@set -e; for c in units devices domains context "map 0000:00:02.0" \
 		"translate 0001:00:02.0 0x10123 --write" "who 0x3000000" check; do \
 		echo "\$$ vtd -x $(O)/mock-vmlinux $(DEMO_DUMP) $$c"; \
 		$(DEMO_VTD) $$c || test $$? -eq 1; echo; done
+	@set -e; mkdir -p $(O)/demo; rm -f $(O)/demo/restored.kdump; \
+		for c in "$(DEMO_TK) check" "$(DEMO_TK) marks --reason TAKEOVER_WRITTEN" \
+		"restore $(DEMO_TK) $(O)/demo/restored.kdump" "$(O)/demo/restored.kdump marks --reason RESTORED"; do \
+		echo "\$$ vtd -x $(O)/mock-vmlinux $$c"; \
+		$(O)/vtd -x $(O)/mock-vmlinux $$c || test $$? -eq 1; echo; done
 
 install: lib $(O)/vtd $(O)/vtd.so $(O)/mock-vmlinux
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR)/vtd
