@@ -2,6 +2,7 @@
  * Layout: ecosystem.md §2.2 (disk_dump_header, kdump_sub_header v6, two
  * bitmaps, page_desc_t[], page data) and §2.3 (flattened records). */
 #include "diskdump.h"
+#include "fileio.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -41,40 +42,10 @@ struct diskdump {
 	uint8_t *cache;
 };
 
-static uint64_t be64(const uint8_t *p)
-{
-	uint64_t v = 0;
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static uint64_t le(const uint8_t *p, int n)
-{
-	uint64_t v = 0;
-	for (int i = n - 1; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
 static int cmp_rec(const void *a, const void *b)
 {
 	const struct rec *x = a, *y = b;
 	return x->dst < y->dst ? -1 : x->dst > y->dst;
-}
-
-static int preadn(int fd, void *buf, size_t len, uint64_t off)
-{
-	uint8_t *p = buf;
-	while (len) {
-		ssize_t n = pread(fd, p, len, (off_t)off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n, len -= (size_t)n, off += (uint64_t)n;
-	}
-	return 0;
 }
 
 /* Read [off, off+len) of the (rearranged) kdump file.  Flattened: from the

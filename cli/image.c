@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 #include "image.h"
 #include "diskdump.h"
+#include "fileio.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -39,54 +40,10 @@ static int fail(char *err, size_t el, const char *fmt, ...)
 	return -1;
 }
 
-static int preadn(int fd, void *buf, size_t len, uint64_t off)
-{
-	uint8_t *p = buf;
-	while (len) {
-		ssize_t n = pread(fd, p, len, (off_t)off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n, len -= (size_t)n, off += (uint64_t)n;
-	}
-	return 0;
-}
-
-static int pwriten(int fd, const void *buf, size_t len, uint64_t off)
-{
-	const uint8_t *p = buf;
-	while (len) {
-		ssize_t n = pwrite(fd, p, len, (off_t)off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n, len -= (size_t)n, off += (uint64_t)n;
-	}
-	return 0;
-}
-
-static uint64_t le(const uint8_t *p, int n)
-{
-	uint64_t v = 0;
-	for (int i = n - 1; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
 static void put_le(uint8_t *p, uint64_t v, int n)
 {
 	for (int i = 0; i < n; i++, v >>= 8)
 		p[i] = (uint8_t)v;
-}
-
-static uint64_t be64(const uint8_t *p)
-{
-	uint64_t v = 0;
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
 }
 
 static void put_be64(uint8_t *p, uint64_t v)
@@ -137,16 +94,16 @@ static void tput(struct txt *t, const char *fmt, ...)
 
 /* ---- the edit ---- */
 
-struct wr { uint64_t off, len; uint8_t *data; };      /* new bytes, output offsets */
-struct undo { uint64_t off, len; uint8_t *orig; };   /* original bytes, output offsets */
+/* bytes at an output offset: new ones (overwrites) or original ones (undo) */
+struct range { uint64_t off, len; uint8_t *b; };
 
 struct edit {
 	const char *format;              /* "diskdump", "elf", "flattened" */
 	uint64_t size;                   /* the input file's size */
 	uint64_t ins_at, ins_len;
 	uint64_t desc_at, ndesc;         /* diskdump: page_desc table (input offsets) */
-	struct wr *w; size_t nw;
-	struct undo *u; size_t nu;
+	struct range *w; size_t nw;     /* overwrites */
+	struct range *u; size_t nu;     /* the bytes they replaced */
 	uint8_t *app; uint64_t napp;     /* appended bytes */
 	uint64_t nrec, added;            /* flattened: records in, records added */
 };
@@ -154,45 +111,40 @@ struct edit {
 static void edit_free(struct edit *e)
 {
 	for (size_t i = 0; i < e->nw; i++)
-		free(e->w[i].data);
+		free(e->w[i].b);
 	for (size_t i = 0; i < e->nu; i++)
-		free(e->u[i].orig);
+		free(e->u[i].b);
 	free(e->w);
 	free(e->u);
 	free(e->app);
 	memset(e, 0, sizeof(*e));
 }
 
+/* Append a copy of [data, data+len) at off to a list of ranges. */
+static int add_range(struct range **v, size_t *n, uint64_t off, const void *data, uint64_t len)
+{
+	struct range *nv = realloc(*v, (*n + 1) * sizeof(*nv));
+	if (!nv)
+		return -1;
+	*v = nv;
+	nv[*n].b = malloc(len ? len : 1);
+	if (!nv[*n].b)
+		return -1;
+	memcpy(nv[*n].b, data, len);
+	nv[*n].off = off;
+	nv[*n].len = len;
+	(*n)++;
+	return 0;
+}
+
 static int add_wr(struct edit *e, uint64_t off, const void *data, uint64_t len)
 {
-	struct wr *n = realloc(e->w, (e->nw + 1) * sizeof(*n));
-	if (!n)
-		return -1;
-	e->w = n;
-	n[e->nw].data = malloc(len ? len : 1);
-	if (!n[e->nw].data)
-		return -1;
-	memcpy(n[e->nw].data, data, len);
-	n[e->nw].off = off;
-	n[e->nw].len = len;
-	e->nw++;
-	return 0;
+	return add_range(&e->w, &e->nw, off, data, len);
 }
 
 static int add_undo(struct edit *e, uint64_t off, const void *orig, uint64_t len)
 {
-	struct undo *n = realloc(e->u, (e->nu + 1) * sizeof(*n));
-	if (!n)
-		return -1;
-	e->u = n;
-	n[e->nu].orig = malloc(len ? len : 1);
-	if (!n[e->nu].orig)
-		return -1;
-	memcpy(n[e->nu].orig, orig, len);
-	n[e->nu].off = off;
-	n[e->nu].len = len;
-	e->nu++;
-	return 0;
+	return add_range(&e->u, &e->nu, off, orig, len);
 }
 
 /* Input offset -> output offset. */
@@ -210,16 +162,16 @@ static void journal(const struct edit *e, struct txt *t)
 	     "\tappended=0x%016" PRIx64 "\trecords=0x%016" PRIx64 "\tadded=0x%016" PRIx64 "\n",
 	     e->format, e->size, e->ins_at, e->ins_len, e->desc_at, e->ndesc, e->napp, e->nrec, e->added);
 	for (size_t i = 0; i < e->nu; i++) {
-		const struct undo *u = &e->u[i];
+		const struct range *u = &e->u[i];
 		bool zero = true;
 		for (uint64_t k = 0; k < u->len && zero; k++)
-			zero = !u->orig[k];
+			zero = !u->b[k];
 		tput(t, "journal\tundo\toff=0x%016" PRIx64 "\tlen=0x%016" PRIx64 "\tbytes=", u->off, u->len);
 		if (zero)
 			tput(t, "zero");
 		else
 			for (uint64_t k = 0; k < u->len; k++)
-				tput(t, "%02x", u->orig[k]);
+				tput(t, "%02x", u->b[k]);
 		tput(t, "\n");
 	}
 }
@@ -467,10 +419,10 @@ static int kd_edit(struct diskdump *d, struct kd *k, struct edit *e, const struc
 static void apply_wr(const struct edit *e, uint64_t off, uint8_t *buf, uint64_t len)
 {
 	for (size_t i = 0; i < e->nw; i++) {
-		const struct wr *w = &e->w[i];
+		const struct range *w = &e->w[i];
 		uint64_t s = w->off > off ? w->off : off, t = w->off + w->len < off + len ? w->off + w->len : off + len;
 		if (s < t)
-			memcpy(buf + (s - off), w->data + (s - w->off), t - s);
+			memcpy(buf + (s - off), w->b + (s - w->off), t - s);
 	}
 }
 
@@ -500,7 +452,7 @@ static int write_plain(int in, const struct edit *e, int fd, uint8_t *buf)
 		}
 	}
 	for (size_t i = 0; i < e->nw; i++)
-		if (pwriten(fd, e->w[i].data, e->w[i].len, e->w[i].off))
+		if (pwriten(fd, e->w[i].b, e->w[i].len, e->w[i].off))
 			return -1;
 	return e->napp ? pwriten(fd, e->app, e->napp, e->size + e->ins_len) : 0;
 }
@@ -614,11 +566,11 @@ static int flat_emit(int in, uint64_t fsize, int fd, const struct edit *e, const
 				return -1;
 			if (undo) {
 				for (size_t i = 0; i < e->nu; i++) {
-					const struct undo *u = &e->u[i];
+					const struct range *u = &e->u[i];
 					uint64_t s = u->off > dst + o ? u->off : dst + o;
 					uint64_t t = u->off + u->len < dst + o + n ? u->off + u->len : dst + o + n;
 					if (s < t)
-						memcpy(buf + (s - dst - o), u->orig + (s - u->off), t - s);
+						memcpy(buf + (s - dst - o), u->b + (s - u->off), t - s);
 				}
 			} else {
 				apply_wr(e, dst + o, buf, n);
@@ -1114,7 +1066,7 @@ int image_undo(const char *in, const char *out, char *err, size_t errlen)
 				     " does not fit the dump", in, e.u[i].off);
 				goto done;
 			}
-			if (pwriten(o.fd, e.u[i].orig, e.u[i].len, to))
+			if (pwriten(o.fd, e.u[i].b, e.u[i].len, to))
 				goto bad_io;
 		}
 	} else {

@@ -2,6 +2,7 @@
  * the VTDSCOPE note of a kdump-compressed, flattened or ELF dump, else the
  * sidecar DUMP.vtd.  Only headers and notes are read, never page data, so
  * crash> vtd needs no decompressor for it. */
+#include "fileio.h"
 #include "image.h"
 
 #include <errno.h>
@@ -17,36 +18,6 @@
 #define MAX_NOTES (64u << 20)
 #define FLAT_HDR 4096
 
-static int rd(int fd, void *buf, size_t len, uint64_t off)
-{
-	uint8_t *p = buf;
-	while (len) {
-		ssize_t n = pread(fd, p, len, (off_t)off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n, len -= (size_t)n, off += (uint64_t)n;
-	}
-	return 0;
-}
-
-static uint64_t le(const uint8_t *p, int n)
-{
-	uint64_t v = 0;
-	for (int i = n - 1; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static uint64_t be64(const uint8_t *p)
-{
-	uint64_t v = 0;
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
 /* [off, off+len) of the file a flattened stream rearranges to: the bytes of
  * every record over it, later records last (as makedumpfile -R). */
 static int flat_read(int fd, uint64_t fsize, void *buf, uint64_t len, uint64_t off)
@@ -54,14 +25,14 @@ static int flat_read(int fd, uint64_t fsize, void *buf, uint64_t len, uint64_t o
 	uint64_t pos = FLAT_HDR;
 	uint8_t h[16];
 	memset(buf, 0, len);
-	while (!rd(fd, h, 16, pos)) {
+	while (!preadn(fd, h, 16, pos)) {
 		uint64_t dst = be64(h), size = be64(h + 8);
 		if (dst == UINT64_MAX && size == UINT64_MAX)
 			return 0;
 		if (size > fsize || pos + 16 + size > fsize)
 			return -1;
 		uint64_t s = dst > off ? dst : off, e = dst + size < off + len ? dst + size : off + len;
-		if (s < e && rd(fd, (uint8_t *)buf + (s - off), e - s, pos + 16 + (s - dst)))
+		if (s < e && preadn(fd, (uint8_t *)buf + (s - off), e - s, pos + 16 + (s - dst)))
 			return -1;
 		pos += 16 + size;
 	}
@@ -70,7 +41,7 @@ static int flat_read(int fd, uint64_t fsize, void *buf, uint64_t len, uint64_t o
 
 static int fread_at(int fd, bool flat, uint64_t fsize, void *buf, uint64_t len, uint64_t off)
 {
-	return flat ? flat_read(fd, fsize, buf, len, off) : rd(fd, buf, len, off);
+	return flat ? flat_read(fd, fsize, buf, len, off) : preadn(fd, buf, len, off);
 }
 
 /* Our note among notes: its desc (malloc'd), or NULL. */
@@ -104,16 +75,16 @@ static int notes_of(int fd, uint64_t fsize, uint8_t **notes, uint64_t *n, const 
 	uint8_t sig[16], h[64];
 	uint64_t off = 0;
 	*notes = NULL;
-	if (rd(fd, sig, sizeof(sig), 0))
+	if (preadn(fd, sig, sizeof(sig), 0))
 		return 0;
 	bool flat = !memcmp(sig, "makedumpfile", 13);
 	if (!memcmp(sig, "\177ELF", 4)) {
-		if (rd(fd, h, 64, 0) || h[4] != 2 || h[5] != 1)
+		if (preadn(fd, h, 64, 0) || h[4] != 2 || h[5] != 1)
 			return 0;
 		uint64_t phoff = le(h + 32, 8), phnum = le(h + 56, 2);
 		for (uint64_t i = 0; i < phnum && i < 65535; i++) {
 			uint8_t ph[56];
-			if (rd(fd, ph, 56, phoff + 56 * i))
+			if (preadn(fd, ph, 56, phoff + 56 * i))
 				break;
 			if (le(ph, 4) == 4) {
 				off = le(ph + 8, 8);
@@ -183,7 +154,7 @@ int image_read_record(const char *path, char **text, size_t *len, char *from, si
 		return -1;
 	}
 	*text = malloc((size_t)st.st_size + 1);
-	if (!*text || rd(fd, *text, (size_t)st.st_size, 0)) {
+	if (!*text || preadn(fd, *text, (size_t)st.st_size, 0)) {
 		close(fd);
 		free(*text);
 		*text = NULL;
