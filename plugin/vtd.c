@@ -59,12 +59,41 @@ static char *part_last(const char *member)
 
 /* A dotted member path ("dev.iommu") is resolved one member at a time
  * through each member's type name. */
+static int member_lookup(const char *type, const char *member, struct vtd_member *out);
+
+/* gdb's answers are slow (a bitfield query is a gdb call each time) and the
+ * layout cannot change within a session: remember them. */
+#define MCACHE 1024
+static struct { char key[192]; int rc; struct vtd_member m; } mcache[MCACHE];
+
 static int c_member(void *ctx, const char *type, const char *member, struct vtd_member *out)
+{
+	char key[192];
+	unsigned h = 5381;
+	(void)ctx;
+	snprintf(key, sizeof(key), "%s.%s", type, member);
+	for (const char *p = key; *p; p++)
+		h = h * 33 + (unsigned char)*p;
+	for (unsigned i = 0; i < MCACHE; i++) {
+		unsigned k = (h + i) % MCACHE;
+		if (!mcache[k].key[0]) {
+			mcache[k].rc = member_lookup(type, member, &mcache[k].m);
+			snprintf(mcache[k].key, sizeof(mcache[k].key), "%s", key);
+		}
+		if (!strcmp(mcache[k].key, key)) {
+			*out = mcache[k].m;
+			return mcache[k].rc;
+		}
+	}
+	return member_lookup(type, member, out);
+}
+
+static int member_lookup(const char *type, const char *member, struct vtd_member *out)
 {
 	char cur[128], path[256], *save = NULL, *part, *next;
 	uint64_t total = 0;
 	long off = -1, size = -1;
-	(void)ctx;
+	memset(out, 0, sizeof(*out));
 	snprintf(cur, sizeof(cur), "%s", bare(type));
 	snprintf(path, sizeof(path), "%s", member);
 	for (part = strtok_r(path, ".", &save); part; part = next) {
