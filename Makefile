@@ -39,7 +39,7 @@ SOVER := 0
 
 CLI_SRCS := $(wildcard cli/*.c) $(wildcard commands/*.c)
 CLI_OBJS := $(CLI_SRCS:%.c=$(O)/%.o)
-CLILIBS := $(DUMPLIBS) -ldw -lelf
+CLILIBS := $(DUMPLIBS) -ldw -lelf -lbpf
 
 .PHONY: all lib tests gen check check-build install clean demo bench deps
 all: lib $(O)/vtd $(O)/mock-vmlinux
@@ -88,18 +88,21 @@ $(O)/vtd-gen: $(O)/testdata/vtd-gen.o $(O)/testdata/libtd.a $(O)/libvtd.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(DUMPLIBS)
 
 # tests also exercise the CLI's dump readers (cli/dump.c, cli/diskdump.c)
-TEST_CLI_OBJS := $(O)/cli/dump.o $(O)/cli/diskdump.o $(O)/cli/image.o $(O)/cli/noteread.o $(O)/cli/kinfo_dwarf.o $(O)/cli/kinfo_dump.o \
+TEST_CLI_OBJS := $(O)/cli/dump.o $(O)/cli/diskdump.o $(O)/cli/image.o $(O)/cli/noteread.o $(O)/cli/kinfo_dwarf.o $(O)/cli/kinfo_btf.o $(O)/cli/kinfo_dump.o \
 	$(O)/commands/commands.o $(O)/commands/sink.o
 $(O)/tests/%: $(O)/tests/%.o $(O)/tests/check.o $(O)/testdata/libtd.a $(TEST_CLI_OBJS) $(O)/libvtd.a
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(DUMPLIBS) -ldw
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(DUMPLIBS) -ldw -lbpf
 
 # The mock crashed kernel's vmlinux: DWARF of testdata/mock/mock-kernel.h and
-# the locator's symbols, linked at the kernel text address; never run.
+# the locator's symbols, linked at the kernel text address; never run.  Its
+# BTF (pahole -J, from the DWARF) goes into the dumps with kallsyms tables.
 $(O)/mock-vmlinux: testdata/mock/mock-vmlinux.c testdata/mock/mock-kernel.h testdata/mock/mock-vmlinux.ld
 	@mkdir -p $(O)
 	$(CC) -g -O0 -fno-pic -mcmodel=kernel -ffreestanding -fno-stack-protector \
 		-c -o $(O)/mock-vmlinux.o testdata/mock/mock-vmlinux.c
-	ld -static -nostdlib --build-id=sha1 -T testdata/mock/mock-vmlinux.ld -o $@ $(O)/mock-vmlinux.o
+	ld -static -nostdlib --build-id=sha1 -T testdata/mock/mock-vmlinux.ld -o $@.tmp $(O)/mock-vmlinux.o
+	pahole -J $@.tmp
+	mv $@.tmp $@
 
 # Synthetic dumps and expected answers, generated at build time (never in git).
 gen: $(O)/gen/.stamp

@@ -16,8 +16,10 @@
 #include "dump.h"
 #include "image.h"
 #include "vtd/record.h"
+#include "vtd/scan.h"
 #include "kinfo_dump.h"
 #include "kinfo_dwarf.h"
+#include "kinfo_btf.h"
 
 #define VTD_VERSION "0.1"
 
@@ -29,7 +31,11 @@ static void usage(FILE *f)
 		"Show the crashed kernel's Intel VT-d state from a kdump dump (ELF or\n"
 		"kdump-compressed, or makedumpfile -F flattened).\n\n"
 		"options:\n"
-		"  -x, --vmlinux FILE  vmlinux with debuginfo (default: /usr/lib/debug/boot/vmlinux-RELEASE)\n"
+		"  -x, --vmlinux FILE  vmlinux with debuginfo (default: /usr/lib/debug/boot/vmlinux-RELEASE\n"
+		"                      if installed, else the dump's own BTF and kallsyms)\n"
+		"  --no-vmlinux        use the dump's BTF and kallsyms even if a vmlinux is installed\n"
+		"  --btf FILE          BTF (/sys/kernel/btf/vmlinux, or an ELF with .BTF) instead of the dump's\n"
+		"  --kallsyms FILE     /proc/kallsyms of the dumped boot instead of the dump's\n"
 		"  --json              JSON output (schema: docs/json-schema.md)\n"
 		"  --root PA           no kernel structures: walk from this root table\n"
 		"  --mode legacy|scalable   with --root (default legacy)\n"
@@ -72,11 +78,21 @@ static int check_match(struct kinfo_dwarf *kd, struct dump *d, const char *vmlin
 	return 0;
 }
 
+/* Where kernel information comes from: -x wins; then a BTF/kallsyms pair
+ * named on the command line; then the -dbg package's vmlinux (unless
+ * --no-vmlinux); then the dump's own BTF and kallsyms. */
+struct ksource {
+	const char *vmlinux, *btf, *kallsyms;
+	bool no_vmlinux;
+};
+
 /* A dump opened with its kernel state located. */
 struct session {
 	struct dump *d;
 	struct vtd_mem mem;
 	struct kinfo_dwarf *kd;
+	struct kinfo_btf *kb;
+	struct vtd_ksyms *ksyms;
 	struct kinfo_dump k;
 	struct vtd_kstate *ks;
 	struct vtd_unit *units;
@@ -87,15 +103,53 @@ static void session_close(struct session *s)
 	free(s->units);
 	vtd_kstate_free(s->ks);
 	kinfo_dwarf_close(s->kd);
+	kinfo_btf_close(s->kb);
+	vtd_ksyms_free(s->ksyms);
 	dump_close(s->d);
 	memset(s, 0, sizeof(*s));
 }
 
-/* Open dumpf and locate the crashed kernel's IOMMU state with vmlinux (NULL:
- * the -dbg package's, by the dump's release).  0, or -1 after a message. */
-static int session_open(struct session *s, const char *dumpf, const char *vmlinux)
+/* Kernel information for s->d from src.  0, or -1 after a message. */
+static int session_kinfo(struct session *s, const char *dumpf, const struct ksource *src)
 {
-	char err[512], rel[80], path[256];
+	char err[512], rel[80], path[256], berr[512];
+	const char *vmlinux = src->vmlinux;
+	if (!vmlinux && !src->btf && !src->kallsyms && !src->no_vmlinux &&
+	    dump_vmcoreinfo(s->d, "OSRELEASE", rel, sizeof(rel)) == 0) {
+		snprintf(path, sizeof(path), "/usr/lib/debug/boot/vmlinux-%s", rel);
+		if (access(path, R_OK) == 0)
+			vmlinux = path;
+	}
+	if (vmlinux) {
+		s->kd = kinfo_dwarf_open(vmlinux, err, sizeof(err));
+		if (!s->kd) {
+			fprintf(stderr, "vtd: %s\n", err);
+			return -1;
+		}
+		if (check_match(s->kd, s->d, vmlinux, dumpf))
+			return -1;
+		kinfo_dump_init(&s->k, s->kd, s->d);
+		return 0;
+	}
+	if (kinfo_dump_load_btf(s->d, src->btf, src->kallsyms, &s->kb, &s->ksyms, berr, sizeof(berr))) {
+		if (src->btf || src->kallsyms || src->no_vmlinux)
+			fprintf(stderr, "vtd: %s: %s\n", dumpf, berr);
+		else
+			fprintf(stderr, "vtd: %s: no kernel information: no vmlinux (install the "
+				"kernel's -dbg package or name one with -x), and from the dump: %s; "
+				"walk a root table with --root (vtd DUMP scan finds them)\n", dumpf, berr);
+		return -1;
+	}
+	kinfo_dump_init_btf(&s->k, s->kb, s->ksyms, s->d);
+	return 0;
+}
+
+/* Open dumpf and locate the crashed kernel's IOMMU state.  0, or -1 after
+ * a message; -2 when there is no kernel information at all (the caller may
+ * fall back to the structural scan; s->d stays open). */
+static int session_open(struct session *s, const char *dumpf, const struct ksource *src)
+{
+	char err[512];
 	struct vtd_error e;
 	memset(s, 0, sizeof(*s));
 	s->d = dump_open(dumpf, err, sizeof(err));
@@ -104,28 +158,8 @@ static int session_open(struct session *s, const char *dumpf, const char *vmlinu
 		return -1;
 	}
 	s->mem = dump_mem(s->d);
-	if (!vmlinux) {
-		if (dump_vmcoreinfo(s->d, "OSRELEASE", rel, sizeof(rel))) {
-			fprintf(stderr, "vtd: %s has no VMCOREINFO OSRELEASE; name a vmlinux with -x, "
-				"or walk a root table with --root\n", dumpf);
-			return -1;
-		}
-		snprintf(path, sizeof(path), "/usr/lib/debug/boot/vmlinux-%s", rel);
-		if (access(path, R_OK)) {
-			fprintf(stderr, "vtd: no vmlinux for kernel %s (looked for %s); install its "
-				"-dbg package or name one with -x\n", rel, path);
-			return -1;
-		}
-		vmlinux = path;
-	}
-	s->kd = kinfo_dwarf_open(vmlinux, err, sizeof(err));
-	if (!s->kd) {
-		fprintf(stderr, "vtd: %s\n", err);
-		return -1;
-	}
-	if (check_match(s->kd, s->d, vmlinux, dumpf))
-		return -1;
-	kinfo_dump_init(&s->k, s->kd, s->d);
+	if (session_kinfo(s, dumpf, src))
+		return src->vmlinux || src->btf || src->kallsyms || src->no_vmlinux ? -1 : -2;
 	vtd_error_init(&e);
 	if (vtd_kstate_load(&s->mem, &s->k.ki, &s->ks, &e)) {
 		char b[600];
@@ -202,7 +236,7 @@ out:
 }
 
 /* vtd [-x VMLINUX] [--json] restore [--undo] DUMP OUT */
-static int cmd_restore(int argc, char **argv, const char *vmlinux, bool json)
+static int cmd_restore(int argc, char **argv, const struct ksource *src, bool json)
 {
 	const char *pos[2];
 	int np = 0;
@@ -239,7 +273,7 @@ static int cmd_restore(int argc, char **argv, const char *vmlinux, bool json)
 	int rc = 2;
 	char from[300];
 	struct vtd_analysis *rec = NULL;
-	if (session_open(&ss, pos[0], vmlinux))
+	if (session_open(&ss, pos[0], src))
 		goto out;
 	rec = dump_record(pos[0], from, sizeof(from));
 	struct rw w = { pos[0], pos[1], dump_format(ss.d) };
@@ -256,6 +290,72 @@ out:
 	return rc;
 }
 
+/* A unit from a root table alone (--root, or the scan's). */
+static void raw_unit(struct vtd_unit *u, uint64_t root, bool scalable, uint64_t cap, uint64_t ecap,
+		     uint64_t irta, uint64_t iqa)
+{
+	memset(u, 0, sizeof(*u));
+	snprintf(u->name, sizeof(u->name), "root@%" PRIx64, root);
+	u->cap = cap;
+	u->ecap = ecap;
+	u->rtaddr = root | (scalable ? (uint64_t)VTD_TTM_SCALABLE << 10 : 0);
+	u->irta = irta;
+	u->qi.iqa = iqa;
+	u->qi.status_pa = VTD_NOADDR;
+	u->qi.free_head = u->qi.free_tail = -1;
+}
+
+/* The scan's progress on a terminal. */
+static void progress(void *arg, uint64_t pfn, uint64_t max_pfn)
+{
+	if (pfn >= max_pfn)
+		fprintf(stderr, "\r%*s\r", 60, "");
+	else
+		fprintf(stderr, "\rvtd: scanning %s: %3u%%", (const char *)arg,
+			(unsigned)(pfn * 100 / (max_pfn ? max_pfn : 1)));
+	fflush(stderr);
+}
+
+/* No kernel information: units from the structural scan — every clean
+ * candidate (no wrong entries), best first; one mode per table. */
+static int scan_units(struct session *ss, const char *dumpf, struct vtd_cmdctx *ctx,
+		      uint64_t cap, uint64_t ecap, struct vtd_unit **units)
+{
+	struct vtd_scan_result r;
+	struct vtd_error e;
+	vtd_error_init(&e);
+	if (vtd_scan(&ss->mem, dump_max_pfn(ss->d), ctx->progress, ctx->progress_arg, &r, &e)) {
+		fprintf(stderr, "vtd: %s: scan: %s\n", dumpf, e.msg);
+		return -1;
+	}
+	*units = calloc(r.n ? r.n : 1, sizeof(**units));
+	if (!*units) {
+		vtd_scan_result_free(&r);
+		fprintf(stderr, "vtd: out of memory\n");
+		return -1;
+	}
+	size_t n = 0;
+	for (size_t i = 0; i < r.n; i++) {
+		bool dup = false;
+		for (size_t j = 0; j < n; j++)
+			dup |= rtaddr_rta((*units)[j].rtaddr) == r.v[i].pa;
+		if (r.v[i].bad || dup)
+			continue;
+		raw_unit(&(*units)[n++], r.v[i].pa, r.v[i].scalable, cap, ecap, 0, 0);
+		fprintf(stderr, "vtd: %s: no kernel information; working from the root table the "
+			"structural scan found at 0x%" PRIx64 " (%s, score %ld)\n", dumpf, r.v[i].pa,
+			r.v[i].scalable ? "scalable" : "legacy", r.v[i].score);
+	}
+	vtd_scan_result_free(&r);
+	if (!n) {
+		fprintf(stderr, "vtd: %s: no kernel information, and the structural scan found no "
+			"root table\n", dumpf);
+		return -1;
+	}
+	ctx->nunits = n;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -263,10 +363,13 @@ int main(int argc, char **argv)
 		{ "root", required_argument, 0, 'r' }, { "mode", required_argument, 0, 'm' },
 		{ "cap", required_argument, 0, 'c' }, { "ecap", required_argument, 0, 'e' },
 		{ "irta", required_argument, 0, 'i' }, { "iqa", required_argument, 0, 'q' },
+		{ "btf", required_argument, 0, 'B' }, { "kallsyms", required_argument, 0, 'K' },
+		{ "no-vmlinux", no_argument, 0, 'N' },
 		{ "help", no_argument, 0, 'h' }, { "version", no_argument, 0, 'V' },
 		{ 0, 0, 0, 0 },
 	};
-	const char *vmlinux = NULL, *mode = "legacy";
+	const char *mode = "legacy";
+	struct ksource src = { 0 };
 	bool json = false, raw = false;
 	/* --root defaults: a unit that supports every translation type, so the
 	 * tables decide (SAGAW 3/4/5-level, MGAW 57, 2M/1G pages, FL 5-level) */
@@ -281,7 +384,10 @@ int main(int argc, char **argv)
 	/* "+": options stop at the first word, so command options pass through */
 	while ((o = getopt_long(argc, argv, "+x:h", opts, NULL)) != -1) {
 		switch (o) {
-		case 'x': vmlinux = optarg; break;
+		case 'x': src.vmlinux = optarg; break;
+		case 'B': src.btf = optarg; break;
+		case 'K': src.kallsyms = optarg; break;
+		case 'N': src.no_vmlinux = true; break;
 		case 'j': json = true; break;
 		case 'r': if (parse_num("--root", optarg, &root)) return 2; raw = true; break;
 		case 'm': mode = optarg; break;
@@ -299,7 +405,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (!strcmp(argv[optind], "restore"))
-		return cmd_restore(argc - optind, argv + optind, vmlinux, json);
+		return cmd_restore(argc - optind, argv + optind, &src, json);
 	const char *dumpf = argv[optind];
 	if (strcmp(mode, "legacy") && strcmp(mode, "scalable")) {
 		fprintf(stderr, "vtd: --mode must be legacy or scalable, not '%s'\n", mode);
@@ -307,32 +413,33 @@ int main(int argc, char **argv)
 	}
 	struct session ss;
 	struct vtd_cmdctx ctx = { .out = stdout, .err = stderr, .json = json, .prog = "vtd" };
-	struct vtd_unit one;
+	struct vtd_unit *units = NULL;
 	struct vtd_analysis *rec = NULL;
 	char from[300];
+	const char *cmd = argv[optind + 1];
+	int r = 0;
 
-	if (raw) {
-		memset(&ss, 0, sizeof(ss));
+	memset(&ss, 0, sizeof(ss));
+	if (isatty(2)) {
+		ctx.progress = progress;
+		ctx.progress_arg = (void *)dumpf;
+	}
+	if (raw || !strcmp(cmd, "scan")) {
+		/* the scan needs nothing but the dump's pages */
 		ss.d = dump_open(dumpf, err, sizeof(err));
 		if (!ss.d) {
 			fprintf(stderr, "vtd: %s\n", err);
 			return 2;
 		}
 		ss.mem = dump_mem(ss.d);
-		memset(&one, 0, sizeof(one));
-		snprintf(one.name, sizeof(one.name), "root@%" PRIx64, root);
-		one.cap = cap;
-		one.ecap = ecap;
-		one.rtaddr = root | (strcmp(mode, "scalable") ? 0 : (uint64_t)VTD_TTM_SCALABLE << 10);
-		one.irta = irta;
-		one.qi.iqa = iqa;
-		one.qi.status_pa = VTD_NOADDR;
-		one.qi.free_head = one.qi.free_tail = -1;
-		ctx.units = &one;
-		ctx.nunits = 1;
-	} else {
-		if (session_open(&ss, dumpf, vmlinux))
-			goto out;
+		if (raw) {
+			if (!(units = calloc(1, sizeof(*units))))
+				goto nomem;
+			raw_unit(units, root, !strcmp(mode, "scalable"), cap, ecap, irta, iqa);
+			ctx.units = units;
+			ctx.nunits = 1;
+		}
+	} else if ((r = session_open(&ss, dumpf, &src)) == 0) {
 		ctx.ks = ss.ks;
 		ctx.ki = &ss.k.ki;
 		ctx.units = ss.units;
@@ -340,14 +447,27 @@ int main(int argc, char **argv)
 		rec = dump_record(dumpf, from, sizeof(from));
 		ctx.recorded = rec;
 		ctx.recorded_from = from;
-		ctx.max_pfn = dump_max_pfn(ss.d);
+	} else if (r == -2 && ss.d) {
+		/* no kernel information: the root tables the scan finds, as --root would */
+		ss.mem = dump_mem(ss.d);
+		if (scan_units(&ss, dumpf, &ctx, cap, ecap, &units))
+			goto out;
+		ctx.units = units;
+	} else {
+		goto out;
 	}
+	ctx.max_pfn = dump_max_pfn(ss.d);
 	ctx.mem = &ss.mem;
 	rc = vtd_command(&ctx, argc - optind - 1, argv + optind + 1);
 out:
 	vtd_analysis_free(rec);
 	session_close(&ss);
+	free(units);
 	if (fflush(stdout))
 		rc = 2;
 	return rc;
+nomem:
+	fprintf(stderr, "vtd: out of memory\n");
+	rc = 2;
+	goto out;
 }

@@ -2,6 +2,7 @@
  * same code gives crash-style columns or JSON. */
 #include "commands.h"
 #include "sink.h"
+#include "vtd/scan.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -31,6 +32,8 @@ const char vtd_commands_usage[] =
 	"  restore --undo DUMP OUT        (vtd only) OUT: the as-captured dump, byte for byte\n"
 	"  marks [--reason R] [--pfn N]   pages to distrust: TABLE HW_WRITABLE DMA_WRITABLE CHANGED\n"
 	"                                 TAKEOVER_WRITTEN RESTORED, with evidence\n"
+	"  scan [N]                       find root tables by their format (no kernel information\n"
+	"                                 needed); the N best candidates (default 10)\n"
 	"BDF is [SEGMENT:]BUS:DEV.FN in hex; --unit NAME picks the unit when ambiguous.\n";
 
 struct cmd {
@@ -1219,6 +1222,48 @@ static int cmd_check(struct cmd *k)
 	return w.nprob || nerr ? 1 : 0;
 }
 
+/* ---- scan ---- */
+
+static int cmd_scan(struct cmd *k, int argc, char **argv)
+{
+	uint64_t top = 10, max_pfn = k->c->max_pfn;
+	if (argc > 2 || (argc == 2 && (parse_u64(argv[1], &top) || !top)))
+		return usage_err(k, "usage: scan [N] (N: how many candidates, at least 1)");
+	if (!max_pfn && k->c->ks)
+		max_pfn = k->c->ks->max_pfn;
+	if (!max_pfn)
+		return usage_err(k, "scan: the dump's extent is not known");
+	struct vtd_scan_result r;
+	struct vtd_error e;
+	vtd_error_init(&e);
+	if (vtd_scan(k->c->mem, max_pfn, k->c->progress, k->c->progress_arg, &r, &e))
+		return usage_err(k, "scan: %s", e.msg);
+	sink_table(k->s, "candidates");
+	for (size_t i = 0; i < r.n && i < top; i++) {
+		const struct vtd_scan_candidate *c = &r.v[i];
+		sink_row(k->s);
+		sink_u64(k->s, "rank", i + 1);
+		sink_hex(k->s, "root", c->pa);
+		sink_str(k->s, "mode", c->scalable ? "scalable" : "legacy");
+		sink_i64(k->s, "score", c->score);
+		sink_u64(k->s, "root_entries", c->roots);
+		sink_u64(k->s, "contexts", c->contexts);
+		sink_u64(k->s, "next_ok", c->next_ok);
+		sink_u64(k->s, "bad", c->bad);
+		sink_row_end(k->s);
+	}
+	sink_table_end(k->s);
+	sink_u64(k->s, "pages_read", r.pages_read);
+	sink_u64(k->s, "pages_missing", r.pages_missing);
+	sink_u64(k->s, "pages_tested", r.pages_tested);
+	sink_u64(k->s, "candidates_found", r.n);
+	if (r.n)
+		sink_note(k->s, "work from the best: vtd --root 0x%" PRIx64 " --mode %s DUMP COMMAND",
+			  r.v[0].pa, r.v[0].scalable ? "scalable" : "legacy");
+	vtd_scan_result_free(&r);
+	return 0;
+}
+
 int vtd_command(struct vtd_cmdctx *ctx, int argc, char **argv)
 {
 	struct cmd k = { ctx, NULL, NULL, VTD_NO_PASID, false, 0, false, 0, NULL };
@@ -1293,6 +1338,8 @@ int vtd_command(struct vtd_cmdctx *ctx, int argc, char **argv)
 		rc = cmd_marks(&k);
 	else if (!strcmp(c, "restore"))
 		rc = cmd_restore(&k);
+	else if (!strcmp(c, "scan"))
+		rc = cmd_scan(&k, n, args);
 	else
 		rc = usage_err(&k, "unknown command '%s'; commands:\n%s", c, vtd_commands_usage);
 	vtd_analysis_free(k.an);

@@ -33,7 +33,11 @@ struct vtd_cmdctx {
 	void *write_arg;
 	const char *write_to;          /* the output file, for messages */
 	uint64_t max_pfn;              /* the dump's extent, when the kernel's max_pfn
-					* is not known (bounds the context-table search) */
+					* is not known (bounds the context-table search
+					* and the scan) */
+	/* scan: called every 4096 page frames (a terminal's progress line), or NULL */
+	void (*progress)(void *arg, uint64_t pfn, uint64_t max_pfn);
+	void *progress_arg;
 };
 
 /* Run one command: argv[0] is the command name.  Returns 0, 1 when the

@@ -183,7 +183,9 @@ static void cmd_vtd(void)
 				pc->dumpfile, e.msg);
 	}
 	free(text);
-	struct vtd_cmdctx c = { &mem, ks, &ki, units, nu, fp, fp, json, "vtd", rec, from, NULL, NULL, NULL, 0 };
+	struct vtd_cmdctx c = { .mem = &mem, .ks = ks, .ki = &ki, .units = units, .nunits = nu,
+				.out = fp, .err = fp, .json = json, .prog = "vtd", .recorded = rec,
+				.recorded_from = from };
 	vtd_command(&c, n, words);
 	vtd_analysis_free(rec);
 	vtd_kstate_free(ks);
