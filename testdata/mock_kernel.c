@@ -21,6 +21,11 @@ struct syms {
 		 prb, printk_rb_static, intel_ir_chip, pci_msi_chip, irq_desc_tree, max_pfn;
 	uint64_t lo, hi;            /* extent of the image's allocated sections */
 	char build_id[80];
+	/* every symbol, for the kallsyms tables; the .BTF section (pahole -J) */
+	struct ksym { char *name; uint64_t addr; char type; } *all;
+	size_t nall;
+	unsigned char *btf;
+	size_t btf_len;
 };
 
 struct mk {
@@ -33,15 +38,47 @@ struct mk {
 	size_t errlen;
 };
 
+/* A symbol for kallsyms, typed as nm types it (t text, r rodata, d data,
+ * b bss; upper case when global). */
+static void add_ksym(Elf *e, struct syms *y, const GElf_Sym *sym, const char *n)
+{
+	int st = GELF_ST_TYPE(sym->st_info);
+	if (!*n || (st != STT_FUNC && st != STT_OBJECT && st != STT_NOTYPE) ||
+	    sym->st_shndx == SHN_UNDEF || sym->st_shndx >= SHN_LORESERVE || sym->st_value < START_KERNEL_MAP)
+		return;
+	GElf_Shdr sh;
+	Elf_Scn *scn = elf_getscn(e, sym->st_shndx);
+	char t = 'r';
+	if (scn && gelf_getshdr(scn, &sh))
+		t = (sh.sh_flags & SHF_EXECINSTR) ? 't' : sh.sh_type == SHT_NOBITS ? 'b' :
+		    (sh.sh_flags & SHF_WRITE) ? 'd' : 'r';
+	if (GELF_ST_BIND(sym->st_info) != STB_LOCAL)
+		t = (char)(t - 'a' + 'A');
+	struct ksym *nv = realloc(y->all, (y->nall + 1) * sizeof(*nv));
+	if (!nv)
+		return;
+	y->all = nv;
+	y->all[y->nall++] = (struct ksym){ strdup(n), sym->st_value, t };
+}
+
+static void syms_free(struct syms *y)
+{
+	for (size_t i = 0; i < y->nall; i++)
+		free(y->all[i].name);
+	free(y->all);
+	free(y->btf);
+}
+
 static int read_syms(const char *path, struct syms *y, char *err, size_t errlen)
 {
 	int fd = open(path, O_RDONLY);
 	Elf *e;
 	Elf_Scn *scn = NULL;
+	size_t shstrndx = 0;
 	memset(y, 0, sizeof(*y));
 	y->lo = UINT64_MAX;
 	elf_version(EV_CURRENT);
-	if (fd < 0 || !(e = elf_begin(fd, ELF_C_READ, NULL))) {
+	if (fd < 0 || !(e = elf_begin(fd, ELF_C_READ, NULL)) || elf_getshdrstrndx(e, &shstrndx)) {
 		snprintf(err, errlen, "%s: cannot read the mock vmlinux", path);
 		if (fd >= 0)
 			close(fd);
@@ -58,6 +95,14 @@ static int read_syms(const char *path, struct syms *y, char *err, size_t errlen)
 				y->hi = sh.sh_addr + sh.sh_size;
 		}
 		Elf_Data *d = elf_getdata(scn, NULL);
+		const char *sname = elf_strptr(e, shstrndx, sh.sh_name);
+		if (sname && !strcmp(sname, ".BTF") && d && d->d_size && !y->btf) {
+			y->btf = malloc(d->d_size);
+			if (y->btf) {
+				memcpy(y->btf, d->d_buf, d->d_size);
+				y->btf_len = d->d_size;
+			}
+		}
 		if (sh.sh_type == SHT_NOTE && d) {
 			size_t o = 0, no, desc;
 			GElf_Nhdr nh;
@@ -86,12 +131,14 @@ static int read_syms(const char *path, struct syms *y, char *err, size_t errlen)
 			for (size_t k = 0; k < sizeof(t) / sizeof(t[0]); k++)
 				if (!strcmp(n, t[k].name))
 					*t[k].v = sym.st_value;
+			add_ksym(e, y, &sym, n);
 		}
 	}
 	elf_end(e);
 	close(fd);
 	if (!y->dmar_drhd_units || !y->pci_root_buses || y->lo >= y->hi) {
 		snprintf(err, errlen, "%s: not the mock vmlinux (symbols missing)", path);
+		syms_free(y);
 		return -1;
 	}
 	return 0;
@@ -120,6 +167,124 @@ static int free_run(struct mk *k, uint64_t n, uint64_t *pa)
 static uint64_t kva(uint64_t link) { return link + KASLR; }
 static uint64_t kpa(struct mk *k, uint64_t link) { return k->kpa + (link - k->y.lo); }
 static uint64_t dva(uint64_t pa) { return PAGE_OFFSET + pa; }
+
+/* The kernel's kallsyms tables and BTF, laid after the image as the kernel
+ * links them into .rodata: the generator's own encoder (a few multi-char
+ * tokens, so that token expansion is exercised), absolute-per-CPU offsets
+ * against kallsyms_relative_base, and the .BTF section pahole -J added to
+ * the mock vmlinux.  VMCOREINFO gets the SYMBOL(kallsyms_*) lines. */
+struct kx {
+	unsigned char *blob;
+	size_t len;
+	uint64_t link;              /* link-time address of blob[0] */
+	char vmci[600];
+};
+
+static const char *const kx_tokens[] = { NULL, "dmar_", "intel_", "kallsyms_", "pci_",
+					 "iommu", "_BTF", "irq_", "mock_" };
+#define KX_NTOK (sizeof(kx_tokens) / sizeof(kx_tokens[0]))
+
+static const char *kx_token(unsigned b)
+{
+	static char one[256][2];
+	if (b && b < KX_NTOK)
+		return kx_tokens[b];
+	if (b < 0x20 || b > 0x7e)
+		return "?";
+	one[b][0] = (char)b;
+	return one[b];
+}
+
+/* Encode "Tname" into out (returns length, 0 if it does not fit). */
+static size_t kx_encode(const char *s, unsigned char *out, size_t max)
+{
+	size_t n = 0;
+	while (*s && n < max) {
+		unsigned best = 0;
+		size_t bl = 1;
+		for (unsigned t = 1; t < KX_NTOK; t++) {
+			size_t l = strlen(kx_tokens[t]);
+			if (l > bl && !strncmp(s, kx_tokens[t], l))
+				best = t, bl = l;
+		}
+		out[n++] = best ? (unsigned char)best : (unsigned char)*s;
+		s += bl;
+	}
+	return *s ? 0 : n;
+}
+
+static uint64_t al8(uint64_t v) { return (v + 7) & ~7ull; }
+
+static int build_kx(struct syms *y, struct kx *x, char *err, size_t errlen)
+{
+	static const char *const extra[] = { "kallsyms_num_syms", "kallsyms_relative_base",
+		"kallsyms_token_index", "kallsyms_token_table", "kallsyms_names", "kallsyms_offsets",
+		"__start_BTF", "__stop_BTF" };
+	size_t nx = y->btf ? 8 : 6, n = y->nall + nx;
+	unsigned char *names = malloc(n * 130);
+	char tt[2048];
+	size_t ttl = 0, nl = 0;
+	uint16_t tidx[256];
+	memset(x, 0, sizeof(*x));
+	if (!names) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (unsigned b = 0; b < 256; b++) {
+		const char *t = kx_token(b);
+		tidx[b] = (uint16_t)ttl;
+		memcpy(tt + ttl, t, strlen(t) + 1);
+		ttl += strlen(t) + 1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		char full[130];
+		snprintf(full, sizeof(full), "%c%s", i < y->nall ? y->all[i].type : 'R',
+			 i < y->nall ? y->all[i].name : extra[i - y->nall]);
+		size_t l = kx_encode(full, names + nl + 1, 127);
+		if (!l) {
+			free(names);
+			snprintf(err, errlen, "mock kallsyms: symbol %s too long", full + 1);
+			return -1;
+		}
+		names[nl] = (unsigned char)l;
+		nl += l + 1;
+	}
+	uint64_t X = (y->hi + 4095) & ~4095ull;
+	uint64_t a_num = X, a_rb = X + 8, a_ti = X + 16, a_tt = X + 16 + sizeof(tidx);
+	uint64_t a_names = al8(a_tt + ttl), a_off = al8(a_names + nl), a_btf = al8(a_off + 4 * n);
+	uint64_t end = a_btf + y->btf_len;
+	uint64_t xaddr[8] = { a_num, a_rb, a_ti, a_tt, a_names, a_off, a_btf, end };
+	x->len = end - X;
+	x->link = X;
+	x->blob = calloc(1, x->len);
+	if (!x->blob) {
+		free(names);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	uint64_t rbase = kva(y->lo);
+	uint32_t nsyms = (uint32_t)n;
+	memcpy(x->blob + (a_num - X), &nsyms, 4);
+	memcpy(x->blob + (a_rb - X), &rbase, 8);
+	memcpy(x->blob + (a_ti - X), tidx, sizeof(tidx));
+	memcpy(x->blob + (a_tt - X), tt, ttl);
+	memcpy(x->blob + (a_names - X), names, nl);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t a = kva(i < y->nall ? y->all[i].addr : xaddr[i - y->nall]);
+		int32_t off = (int32_t)(int64_t)(rbase - 1 - a);   /* negative: relative */
+		memcpy(x->blob + (a_off - X) + 4 * i, &off, 4);
+	}
+	if (y->btf)
+		memcpy(x->blob + (a_btf - X), y->btf, y->btf_len);
+	free(names);
+	snprintf(x->vmci, sizeof(x->vmci),
+		 "SYMBOL(kallsyms_names)=%" PRIx64 "\nSYMBOL(kallsyms_num_syms)=%" PRIx64 "\n"
+		 "SYMBOL(kallsyms_token_table)=%" PRIx64 "\nSYMBOL(kallsyms_token_index)=%" PRIx64 "\n"
+		 "SYMBOL(kallsyms_offsets)=%" PRIx64 "\nSYMBOL(kallsyms_relative_base)=%" PRIx64 "\n",
+		 kva(a_names), kva(a_num), kva(a_tt), kva(a_ti), kva(a_off), kva(a_rb));
+	y->hi = end;
+	return 0;
+}
 
 /* Allocate a zeroed object (direct-mapped "slab"). */
 static uint64_t obj(struct mk *k, size_t size)
@@ -312,17 +477,26 @@ struct mock *mock_kernel_add(struct scn *s, const char *vmlinux, char *err, size
 		snprintf(err, errlen, "mock kernel: too many units");
 		return NULL;
 	}
+	struct kx x;
 	if (read_syms(vmlinux, &k.y, err, errlen))
 		return NULL;
-	uint64_t kpages = (k.y.hi - k.y.lo + IMG_PAGE - 1) / IMG_PAGE;
-	if (free_run(&k, kpages + 64, &base))
+	int kxr = build_kx(&k.y, &x, err, errlen);
+	syms_free(&k.y);
+	if (kxr)
 		return NULL;
+	uint64_t kpages = (k.y.hi - k.y.lo + IMG_PAGE - 1) / IMG_PAGE;
+	if (free_run(&k, kpages + 64, &base)) {
+		free(x.blob);
+		return NULL;
+	}
 	k.kpa = base;
 	k.next_obj = base + kpages * IMG_PAGE;
 	k.end_obj = base + (kpages + 64) * IMG_PAGE;
 	/* all of the kernel's pages exist in the dump (dump level keeps them) */
 	for (uint64_t p = base; p < k.end_obj; p += IMG_PAGE)
 		img_page(s->img, p / IMG_PAGE, true);
+	put(&k, kpa(&k, x.link), x.blob, x.len);
+	free(x.blob);
 
 	struct mock *m = calloc(1, sizeof(*m));
 	if (!m) {
@@ -539,13 +713,15 @@ struct mock *mock_kernel_add(struct scn *s, const char *vmlinux, char *err, size
 	if (k.y.irq_desc_tree && k.y.intel_ir_chip && write_irqs(&k, m, iommu_va))
 		goto full;
 
-	char vi[1024];
-	snprintf(vi, sizeof(vi),
+	char vi[2048];
+	int vl = snprintf(vi, sizeof(vi),
 		 "OSRELEASE=%s\nBUILD-ID=%s\nPAGESIZE=4096\n"
 		 "SYMBOL(init_top_pgt)=%" PRIx64 "\n"
 		 "NUMBER(phys_base)=%" PRId64 "\nNUMBER(pgtable_l5_enabled)=0\n"
 		 "NUMBER(KERNEL_IMAGE_SIZE)=1073741824\nKERNELOFFSET=%" PRIx64 "\nCRASHTIME=1700000000\n",
 		 MOCK_RELEASE, m->build_id, kva(k.y.init_top_pgt), (int64_t)m->phys_base, (uint64_t)KASLR);
+	m->vmcoreinfo_bare = strdup(vi);
+	snprintf(vi + vl, sizeof(vi) - (size_t)vl, "%s", x.vmci);
 	m->vmcoreinfo = strdup(vi);
 	s->info.vmcoreinfo = m->vmcoreinfo;
 	s->info.release = MOCK_RELEASE;
@@ -563,6 +739,7 @@ void mock_free(struct mock *m)
 	if (!m)
 		return;
 	free(m->vmcoreinfo);
+	free(m->vmcoreinfo_bare);
 	free(m);
 }
 

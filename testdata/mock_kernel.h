@@ -3,7 +3,9 @@
  * pci_dev → dev_iommu → device_domain_info → dmar_domain, crashk_res,
  * intel_iommu_sm, eim_mode, page_offset_base), laid into a scenario's image
  * from testdata/mock/mock-kernel.h at the addresses of the mock vmlinux's
- * symbols, under a KASLR offset and a randomized direct map. */
+ * symbols, under a KASLR offset and a randomized direct map; with the
+ * kernel's kallsyms tables and BTF (when the mock vmlinux has .BTF) after
+ * the image, as a Debian kernel has them. */
 #ifndef TESTDATA_MOCK_KERNEL_H
 #define TESTDATA_MOCK_KERNEL_H
 
@@ -13,6 +15,8 @@
 
 struct mock {
 	char *vmcoreinfo;          /* VMCOREINFO text for the dumps */
+	char *vmcoreinfo_bare;     /* the same without SYMBOL(kallsyms_*): a dump
+				    * that carries no kernel information */
 	uint64_t kaslr;            /* KERNELOFFSET */
 	uint64_t phys_base;
 	uint64_t page_offset_base;

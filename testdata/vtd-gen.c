@@ -6,7 +6,9 @@
  * NAME.kdump-zlib, -lzo, -snappy, -zstd, NAME.flat (scn_outputs[]) and
  * OUTDIR/NAME.expect.  A scenario with takeover statements also gets the
  * dumps of its post-takeover image, NAME.takeover.kdump (zlib),
- * NAME.takeover.elf and NAME.takeover.flat, and NAME.takeover.txt (what it wrote).  Exit
+ * NAME.takeover.elf and NAME.takeover.flat, and NAME.takeover.txt (what it wrote).
+ * With -k, NAME.nokinfo.kdump is the dump without kallsyms in VMCOREINFO
+ * (no kernel information in it: the structural scan's case).  Exit
  * status 1 on the first error. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +42,17 @@ static int gen_one(const char *outdir, const char *file, const char *vmlinux)
 			fprintf(stderr, "vtd-gen: %s: %s\n", path, err);
 			rc = -1;
 		}
+	}
+	if (!rc && mk) {
+		/* the same dump without kallsyms in VMCOREINFO: no kernel information */
+		const char *full = s->info.vmcoreinfo;
+		s->info.vmcoreinfo = mk->vmcoreinfo_bare;
+		snprintf(path, sizeof(path), "%s/%s.nokinfo.kdump", outdir, s->name);
+		if (dump_write(s->img, &s->info, DUMP_KDUMP, DUMP_ZLIB, path, err, sizeof(err))) {
+			fprintf(stderr, "vtd-gen: %s: %s\n", path, err);
+			rc = -1;
+		}
+		s->info.vmcoreinfo = full;
 	}
 	snprintf(path, sizeof(path), "%s/%s.expect", outdir, s->name);
 	if (!rc && scn_write_expect(s, path, err, sizeof(err))) {

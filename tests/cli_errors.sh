@@ -17,7 +17,12 @@ head -c 9000 $D.flat > "$T/trunc.flat"
 expect_err truncated-flat "flattened stream truncated: record" $VTD -x $VML "$T/trunc.flat" units
 printf 'not a dump at all, just text\n%.0s' $(seq 200) > "$T/text"
 expect_err not-a-dump "$T/text" $VTD -x $VML "$T/text" units
-expect_err no-vmlinux "no vmlinux for kernel 6.1.0-vtdmock" $VTD $D.kdump-zlib units
+expect_err no-kinfo "VMCOREINFO has no kallsyms" $VTD --no-vmlinux $D.nokinfo.kdump units
+expect_err bad-btf "$T/text: cannot read BTF" $VTD --btf "$T/text" $D.kdump-zlib units
+printf 'ffffffff81000000 T init_top_pgt\nffffffff81001000 T _text\n' > "$T/kallsyms"
+expect_err kallsyms-other-boot "is not from the dumped boot" $VTD --kallsyms "$T/kallsyms" $D.kdump-zlib units
+expect_err kallsyms-garbage "$T/text: kallsyms line 1" $VTD --kallsyms "$T/text" $D.kdump-zlib units
+expect_err scan-usage "usage: scan [N]" $VTD $D.kdump-zlib scan 0
 expect_err not-elf-vmlinux "not an ELF file" $VTD -x "$T/text" $D.kdump-zlib units
 # a vmlinux whose build-id differs from the dump's
 /usr/bin/python3 - "$VML" "$T/other-vmlinux" <<'PY'

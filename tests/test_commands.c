@@ -58,7 +58,8 @@ static int run(struct fixture *f, char **out, bool json, const char *line)
 	snprintf(buf, sizeof(buf), "%s", line);
 	for (char *t = strtok_r(buf, " ", &save); t && argc < 16; t = strtok_r(NULL, " ", &save))
 		argv[argc++] = t;
-	struct vtd_cmdctx c = { &f->mem, f->ks, &f->k.ki, f->units, f->ks->nunits, o, e, json, "vtd", NULL, NULL, NULL, NULL, NULL, 0 };
+	struct vtd_cmdctx c = { .mem = &f->mem, .ks = f->ks, .ki = &f->k.ki, .units = f->units,
+				.nunits = f->ks->nunits, .out = o, .err = e, .json = json, .prog = "vtd" };
 	int rc = vtd_command(&c, argc, argv);
 	fclose(o);
 	fclose(e);

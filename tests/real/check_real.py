@@ -496,6 +496,60 @@ def check_restore(R, mode, rdir, vmlinux):
                 os.unlink(x)
 
 
+def check_no_vmlinux(R, mode, rdir, vmlinux):
+    """With no vmlinux at all (--no-vmlinux: the dump's own kallsyms and BTF),
+    every command's JSON equals its JSON with the vmlinux's DWARF, on every
+    dump format, including map for each device; the time to open the dump
+    each way; and the structural scan puts the real root table first."""
+    vtd = os.environ.get("VTD", "build/vtd")
+
+    def go(src, dump, *words):
+        t = time.monotonic()
+        rc, out, err, _ = run([vtd] + src + ["--json", dump] + list(words), 600)
+        return rc, out, err, time.monotonic() - t
+
+    for kind in DUMPS:
+        dump = os.path.join(rdir, DUMPS[kind][0])
+        name = "no-vmlinux-%s-%s" % (mode, kind)
+        rc, out, err, _ = go(["-x", vmlinux], dump, "context")
+        if rc != 0:
+            R.fail(name, "vtd -x context: exit %d: %s" % (rc, tail(err)))
+            continue
+        words = [["units"], ["root"], ["context"], ["domains"], ["devices"], ["check"], ["irte"],
+                 ["qi"], ["log"], ["faults"], ["marks"]]
+        for c in json.loads(out)["contexts"]:
+            if c.get("xlate") not in (None, "pass-through"):
+                words.append(["map", c["bdf"]] + (["--pasid", str(c["pasid"])]
+                                                  if c["pasid"] is not None else []))
+                words.append(["who", c["sl_root" if "sl_root" in c else "fl_root"]])
+        p = []
+        for w in words:
+            a, b = go(["-x", vmlinux], dump, *w), go(["--no-vmlinux"], dump, *w)
+            if a[:2] != b[:2] or not b[1].strip():
+                p.append("%s: exit %d/%d, %s; %s" % (" ".join(w), a[0], b[0],
+                         "outputs differ" if a[1] != b[1] else "no output", tail(b[2])))
+        t_dw = min(go(["-x", vmlinux], dump, "units")[3] for _ in range(3))
+        t_bt = min(go(["--no-vmlinux"], dump, "units")[3] for _ in range(3))
+        R.check(name, not p, "; ".join(p[:3]),
+                "%d commands identical; open + units: %.3fs with the vmlinux (DWARF), "
+                "%.3fs from the dump's BTF + kallsyms" % (len(words), t_dw, t_bt))
+    for kind in ("kdump", "flat"):
+        dump = os.path.join(rdir, DUMPS[kind][0])
+        name = "scan-%s-%s" % (mode, kind)
+        rc, out, err, _ = go(["-x", vmlinux], dump, "units")
+        u = json.loads(out)["units"][0] if rc == 0 else None
+        rc2, out2, err2, secs = go([], dump, "scan", "3")
+        if u is None or rc2 != 0:
+            R.fail(name, "exit %d/%d: %s %s" % (rc, rc2, tail(err), tail(err2)))
+            continue
+        sc = json.loads(out2)
+        best = sc["candidates"][0] if sc["candidates"] else {}
+        R.check(name, best.get("root") == u["root"] and best.get("mode") == u["mode"],
+                "best candidate %s, the kernel's root table %s (%s)" % (best, u["root"], u["mode"]),
+                "root table %s (%s) first of %d candidates; %d pages read in %.2fs" % (
+                    u["root"], u["mode"], sc["candidates_found"], sc["pages_read"], secs))
+
+
 def compare_vtd_log(R, mode, rdir, vmlinux):
     """vtd log (the printk ring buffer) must equal makedumpfile --dump-dmesg
     of the same crashed kernel, byte for byte, on every dump format."""
@@ -676,6 +730,7 @@ def main():
         check_restore(R, mode, c["rdir"], c["vmlinux"])
         compare_vtd_with_oracle(R, mode, c["rdir"], c["vmlinux"], o)
         compare_vtd_log(R, mode, c["rdir"], c["vmlinux"])
+        check_no_vmlinux(R, mode, c["rdir"], c["vmlinux"])
         compare_crash_vtd(R, mode, c["rdir"], c["vmlinux"])
     pool.shutdown()
     print("INFO checks took %.1fs" % (time.monotonic() - t0))
