@@ -11,7 +11,57 @@
 
 struct kinfo_btf {
 	struct btf *btf;
+	/* "struct x"/"union x" -> type id, built on the first lookup: libbpf's
+	 * btf__find_by_name_kind() scans every type (~100k in a kernel) */
+	struct { const char *name; int kind; int id; } *ix;
+	size_t nix;
 };
+
+static uint64_t hash(const char *s, int kind)
+{
+	uint64_t h = 1469598103934665603ull ^ (uint64_t)kind;
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211ull;
+	return h;
+}
+
+static void build_index(struct kinfo_btf *kb)
+{
+	unsigned n = btf__type_cnt(kb->btf);
+	size_t cap = 1;
+	while (cap <= 2 * (size_t)n)
+		cap <<= 1;
+	kb->ix = calloc(cap, sizeof(*kb->ix));
+	if (!kb->ix)
+		return;
+	kb->nix = cap;
+	for (unsigned id = 1; id < n; id++) {
+		const struct btf_type *t = btf__type_by_id(kb->btf, id);
+		int kind = t ? btf_kind(t) : 0;
+		if (kind != BTF_KIND_STRUCT && kind != BTF_KIND_UNION)
+			continue;
+		const char *name = btf__name_by_offset(kb->btf, t->name_off);
+		if (!name || !*name)
+			continue;
+		size_t j = hash(name, kind) & (cap - 1);
+		while (kb->ix[j].name && (kb->ix[j].kind != kind || strcmp(kb->ix[j].name, name)))
+			j = (j + 1) & (cap - 1);
+		if (!kb->ix[j].name)              /* the first definition wins, as libbpf's */
+			kb->ix[j].name = name, kb->ix[j].kind = kind, kb->ix[j].id = (int)id;
+	}
+}
+
+static int find_composite(struct kinfo_btf *kb, const char *name, int kind)
+{
+	if (!kb->ix)
+		build_index(kb);
+	if (!kb->ix)
+		return btf__find_by_name_kind(kb->btf, name, (__u32)kind);
+	for (size_t j = hash(name, kind) & (kb->nix - 1); kb->ix[j].name; j = (j + 1) & (kb->nix - 1))
+		if (kb->ix[j].kind == kind && !strcmp(kb->ix[j].name, name))
+			return kb->ix[j].id;
+	return -1;
+}
 
 /* libbpf prints its own diagnostics on stderr; ours name the file instead. */
 static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -61,6 +111,7 @@ void kinfo_btf_close(struct kinfo_btf *kb)
 	if (!kb)
 		return;
 	btf__free(kb->btf);
+	free(kb->ix);
 	free(kb);
 }
 
@@ -70,9 +121,9 @@ unsigned kinfo_btf_ntypes(const struct kinfo_btf *kb) { return btf__type_cnt(kb-
 static int type_id(struct kinfo_btf *kb, const char *type)
 {
 	if (!strncmp(type, "struct ", 7))
-		return btf__find_by_name_kind(kb->btf, type + 7, BTF_KIND_STRUCT);
+		return find_composite(kb, type + 7, BTF_KIND_STRUCT);
 	if (!strncmp(type, "union ", 6))
-		return btf__find_by_name_kind(kb->btf, type + 6, BTF_KIND_UNION);
+		return find_composite(kb, type + 6, BTF_KIND_UNION);
 	return btf__find_by_name(kb->btf, type);
 }
 

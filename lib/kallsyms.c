@@ -26,7 +26,17 @@ struct vtd_ksyms {
 	struct ksym *v;
 	size_t n;
 	char *pool;
+	uint32_t *slot;           /* open addressing: index + 1 into v, 0 empty */
+	size_t nslot;             /* a power of two, > 2n */
 };
+
+static uint64_t name_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211ull;
+	return h;
+}
 
 /* One page of kernel virtual memory at a time: the tables are read byte by
  * byte and are megabytes long. */
@@ -73,33 +83,38 @@ static int vmci_addr(const struct vtd_kinfo *ki, const char *sym, uint64_t *v)
 	return end == buf || !*v ? -1 : 0;
 }
 
-static int by_name(const void *a, const void *b)
-{
-	const struct ksym *x = a, *y = b;
-	int c = strcmp(x->name, y->name);
-	if (c)
-		return c;
-	/* globals first, then table order */
-	bool gx = isupper((unsigned char)x->type), gy = isupper((unsigned char)y->type);
-	if (gx != gy)
-		return gx ? -1 : 1;
-	return x->idx < y->idx ? -1 : x->idx > y->idx;
-}
-
-/* Sort, keep the first of each name; pool offsets in name become pointers. */
+/* Index the names (O(n), no sort: a kernel has ~150k symbols and the
+ * locator asks for a few dozen).  One entry per name: a global wins over a
+ * local, then the first in table order. */
 static int finish(struct vtd_ksyms *ks, struct vtd_error *err)
 {
-	for (size_t i = 0; i < ks->n; i++)
-		ks->v[i].name = ks->pool + (uintptr_t)ks->v[i].name;
-	if (ks->n)
-		qsort(ks->v, ks->n, sizeof(*ks->v), by_name);
-	size_t o = 0;
-	for (size_t i = 0; i < ks->n; i++)
-		if (!o || strcmp(ks->v[o - 1].name, ks->v[i].name))
-			ks->v[o++] = ks->v[i];
-	ks->n = o;
 	if (!ks->n)
 		return vtd_error_set(err, VTD_E_INVAL, "kallsyms: no symbols");
+	for (size_t i = 0; i < ks->n; i++)
+		ks->v[i].name = ks->pool + (uintptr_t)ks->v[i].name;
+	ks->nslot = 1;
+	while (ks->nslot <= 2 * ks->n)
+		ks->nslot <<= 1;
+	ks->slot = calloc(ks->nslot, sizeof(*ks->slot));
+	if (!ks->slot)
+		return vtd_error_set(err, VTD_E_NOMEM, "kallsyms: out of memory");
+	for (size_t i = 0; i < ks->n; i++) {
+		size_t j = name_hash(ks->v[i].name) & (ks->nslot - 1);
+		for (; ks->slot[j]; j = (j + 1) & (ks->nslot - 1)) {
+			struct ksym *o = &ks->v[ks->slot[j] - 1];
+			if (!strcmp(o->name, ks->v[i].name)) {
+				if (!isupper((unsigned char)o->type) && isupper((unsigned char)ks->v[i].type))
+					ks->slot[j] = (uint32_t)i + 1;
+				break;
+			}
+		}
+		if (!ks->slot[j])
+			ks->slot[j] = (uint32_t)i + 1;
+	}
+	size_t distinct = 0;
+	for (size_t j = 0; j < ks->nslot; j++)
+		distinct += ks->slot[j] != 0;
+	ks->n = distinct;
 	return 0;
 }
 
@@ -301,18 +316,18 @@ int vtd_ksyms_parse(const char *text, size_t len, struct vtd_ksyms **out, struct
 	return 0;
 }
 
-static int by_key(const void *k, const void *e)
-{
-	return strcmp(k, ((const struct ksym *)e)->name);
-}
-
 int vtd_ksyms_lookup(const struct vtd_ksyms *ks, const char *name, uint64_t *addr)
 {
-	const struct ksym *s = ks ? bsearch(name, ks->v, ks->n, sizeof(*ks->v), by_key) : NULL;
-	if (!s)
+	if (!ks || !ks->nslot)
 		return -1;
-	*addr = s->addr;
-	return 0;
+	for (size_t j = name_hash(name) & (ks->nslot - 1); ks->slot[j]; j = (j + 1) & (ks->nslot - 1)) {
+		const struct ksym *k = &ks->v[ks->slot[j] - 1];
+		if (!strcmp(k->name, name)) {
+			*addr = k->addr;
+			return 0;
+		}
+	}
+	return -1;
 }
 
 size_t vtd_ksyms_count(const struct vtd_ksyms *ks) { return ks ? ks->n : 0; }
@@ -323,5 +338,6 @@ void vtd_ksyms_free(struct vtd_ksyms *ks)
 		return;
 	free(ks->v);
 	free(ks->pool);
+	free(ks->slot);
 	free(ks);
 }
