@@ -995,6 +995,177 @@ static bool unshift(const struct edit *e, uint64_t off, uint64_t *o)
 	return true;
 }
 
+/* In place, for a kdump-compressed file (makedumpfile-vtd's output):
+ * append the patched pages and a new note area (the old notes and ours),
+ * then repoint the sub-header's offset_note/size_note and the page_descs.
+ * Appending first and pointing at the appended bytes after an fsync means
+ * every state on the way is a valid dump; the journal undoes it exactly
+ * (ins_len 0: overwrites and an appended tail). */
+int image_append(const char *path, const struct image_patch *p, size_t np,
+		 const char *record, size_t reclen, int (*step)(const char *name),
+		 char *err, size_t errlen)
+{
+	struct edit e = { 0 };
+	struct diskdump *d = NULL;
+	struct page *pg = NULL;
+	struct kd k;
+	uint8_t *old = NULL, *note = NULL, b[24];
+	char *text = NULL;
+	size_t npg = 0, tl = 0, nl = 0;
+	int rc = -1, fd = open(path, O_RDWR);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st)) {
+		fail(err, errlen, "%s: cannot open for writing: %s", path, strerror(errno));
+		goto done;
+	}
+	d = diskdump_open(path, err, errlen);
+	if (!d)
+		goto done;
+	if (diskdump_is_flattened(d)) {
+		fail(err, errlen, "%s: a flattened stream cannot be patched in place", path);
+		goto done;
+	}
+	if (kd_header(d, &k, path, err, errlen) || !(pg = patched_pages(p, np, &npg, dd_page, d, err, errlen)))
+		goto done;
+	uint64_t on = le(k.sub + 48, 8), sn = le(k.sub + 56, 8);
+	uint64_t size = (uint64_t)st.st_size, pages_at = (size + 7) & ~7ull;
+	uint64_t notes_at = pages_at + (uint64_t)npg * BLK, ours_at = notes_at + ((sn + 3) & ~3ull);
+	old = calloc(1, sn + 4);
+	if (!old || diskdump_vread(d, old, sn, on)) {
+		fail(err, errlen, "%s: notes unreadable", path);
+		goto done;
+	}
+	/* the journal's length does not depend on its values, so the note's
+	 * size settles after one round; go on until it has */
+	for (int round = 0, settled = 0; round < 4 && !settled; round++) {
+		size_t prev = nl;
+		edit_free(&e);
+		e.format = "diskdump";
+		e.size = size;
+		e.desc_at = diskdump_desc_off(d);
+		e.ndesc = diskdump_ndesc(d);
+		e.napp = ours_at + nl - size;
+		put_le(b, notes_at, 8);
+		put_le(b + 8, (ours_at - notes_at) + nl, 8);
+		if (add_undo(&e, BLK + 48, k.sub + 48, 16) || add_wr(&e, BLK + 48, b, 16))
+			goto nomem;
+		for (size_t i = 0; i < npg; i++) {
+			uint64_t pos = diskdump_desc_pos(d, pg[i].pfn);
+			uint8_t od[24];
+			if (diskdump_vread(d, od, 24, pos)) {
+				fail(err, errlen, "page descriptor of pfn 0x%" PRIx64 " unreadable", pg[i].pfn);
+				goto done;
+			}
+			memcpy(b, od, 24);
+			put_le(b, pages_at + (uint64_t)i * BLK, 8);
+			put_le(b + 8, BLK, 4);
+			put_le(b + 12, 0, 4);
+			if (add_undo(&e, pos, od, 24) || add_wr(&e, pos, b, 24))
+				goto nomem;
+		}
+		free(text);
+		free(note);
+		note = NULL;
+		if (!(text = full_record(&e, record, reclen, &tl)) || !(note = make_note(text, tl, &nl)))
+			goto nomem;
+		settled = round > 0 && nl == prev;
+	}
+	/* appended bytes first (beyond the dump: invisible until pointed at) */
+	uint8_t zero[8] = { 0 };
+	if ((pages_at > size && pwriten(fd, zero, pages_at - size, size)))
+		goto io;
+	for (size_t i = 0; i < npg; i++)
+		if (pwriten(fd, pg[i].data, BLK, pages_at + (uint64_t)i * BLK))
+			goto io;
+	if (pwriten(fd, old, (ours_at - notes_at), notes_at) || pwriten(fd, note, nl, ours_at) || fsync(fd))
+		goto io;
+	if (step && step("appended")) {
+		fail(err, errlen, "%s: stopped after appending", path);
+		goto undo_tail;
+	}
+	/* then the pointers: the note area first (its journal undoes the rest) */
+	if (pwriten(fd, e.w[0].b, e.w[0].len, e.w[0].off) || fsync(fd))
+		goto io;
+	if (step && step("pointed")) {
+		fail(err, errlen, "%s: stopped after repointing the notes", path);
+		if (pwriten(fd, e.u[0].b, e.u[0].len, e.u[0].off) || fsync(fd))
+			goto done;        /* cannot happen quietly: err says where it stopped */
+		goto undo_tail;
+	}
+	for (size_t i = 1; i < e.nw; i++)
+		if (pwriten(fd, e.w[i].b, e.w[i].len, e.w[i].off))
+			goto io;
+	if (fsync(fd))
+		goto io;
+	rc = 0;
+	goto done;
+undo_tail:
+	if (ftruncate(fd, (off_t)size)) {
+		/* nothing points at the tail: the dump is intact either way */
+	}
+	goto done;
+nomem:
+	fail(err, errlen, "out of memory");
+	goto done;
+io:
+	fail(err, errlen, "%s: write error: %s", path, strerror(errno));
+	/* nothing points at a partial tail: drop it */
+	if (ftruncate(fd, (off_t)size)) {
+		/* the dump is intact either way */
+	}
+done:
+	free(text);
+	free(note);
+	free(old);
+	free(pg);
+	edit_free(&e);
+	if (d)
+		diskdump_close(d);
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+int image_undo_inplace(const char *path, char *err, size_t errlen)
+{
+	struct edit e = { 0 };
+	char *text = NULL, fmt[32] = "", from[4300];
+	size_t len;
+	int rc = -1, fd = -1;
+	int r = image_read_record(path, &text, &len, from, sizeof(from), err, errlen);
+	if (r == 0)
+		fail(err, errlen, "%s carries no marks record: nothing to undo", path);
+	if (r <= 0 || parse_journal(text, &e, fmt, sizeof(fmt), path, err, errlen))
+		goto done;
+	if (strcmp(fmt, "diskdump") || e.ins_len) {
+		fail(err, errlen, "%s: only an appended kdump file is undone in place", path);
+		goto done;
+	}
+	fd = open(path, O_RDWR);
+	if (fd < 0) {
+		fail(err, errlen, "%s: cannot open for writing: %s", path, strerror(errno));
+		goto done;
+	}
+	/* the note pointer is the first undo range: it goes back first, so a
+	 * stop half way leaves the record still describing the rest */
+	for (size_t i = 0; i < e.nu; i++)
+		if (e.u[i].off + e.u[i].len > e.size || pwriten(fd, e.u[i].b, e.u[i].len, e.u[i].off)) {
+			fail(err, errlen, "%s: cannot put back 0x%" PRIx64, path, e.u[i].off);
+			goto done;
+		}
+	if (fsync(fd) || ftruncate(fd, (off_t)e.size) || fsync(fd)) {
+		fail(err, errlen, "%s: write error: %s", path, strerror(errno));
+		goto done;
+	}
+	rc = 0;
+done:
+	if (fd >= 0)
+		close(fd);
+	free(text);
+	edit_free(&e);
+	return rc;
+}
+
 int image_undo(const char *in, const char *out, char *err, size_t errlen)
 {
 	struct edit e = { 0 };

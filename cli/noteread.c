@@ -116,6 +116,40 @@ static int notes_of(int fd, uint64_t fsize, uint8_t **notes, uint64_t *n, const 
 	return 1;
 }
 
+/* A flattened stream makedumpfile-vtd passed: the record follows the end
+ * marker (image.h: IMAGE_TRAILER_MAGIC, le64 length, text), where
+ * makedumpfile -R and crash stop reading.  1 with the text, 0 if none. */
+static int flat_trailer(int fd, uint64_t fsize, char **text, size_t *len)
+{
+	uint64_t pos = FLAT_HDR;
+	uint8_t h[24];
+	char magic[16];
+	if (preadn(fd, magic, 12, 0) || memcmp(magic, "makedumpfile", 12))
+		return 0;
+	while (!preadn(fd, h, 16, pos)) {
+		uint64_t size = be64(h + 8);
+		if (be64(h) == UINT64_MAX && size == UINT64_MAX)
+			break;
+		if (size > fsize || pos + 16 + size > fsize)
+			return 0;
+		pos += 16 + size;
+	}
+	pos += 16;
+	if (preadn(fd, h, 24, pos) || memcmp(h, IMAGE_TRAILER_MAGIC, 16))
+		return 0;
+	uint64_t n = le(h + 16, 8);
+	if (n > MAX_NOTES || pos + 24 + n > fsize || !(*text = malloc(n + 1)))
+		return 0;
+	if (preadn(fd, *text, n, pos + 24)) {
+		free(*text);
+		*text = NULL;
+		return 0;
+	}
+	(*text)[n] = 0;
+	*len = n;
+	return 1;
+}
+
 int image_read_record(const char *path, char **text, size_t *len, char *from, size_t fromlen,
 		      char *err, size_t errlen)
 {
@@ -130,6 +164,11 @@ int image_read_record(const char *path, char **text, size_t *len, char *from, si
 		if (fd >= 0)
 			close(fd);
 		return -1;
+	}
+	if (flat_trailer(fd, (uint64_t)st.st_size, text, len)) {
+		close(fd);
+		snprintf(from, fromlen, "trailer of %s", path);
+		return 1;
 	}
 	int r = notes_of(fd, (uint64_t)st.st_size, &notes, &n, path, err, errlen);
 	close(fd);

@@ -496,9 +496,9 @@ static void put_bdf_pasid(struct cmd *k, int seg, int sid, int64_t pasid)
 		sink_i64(k->s, "pasid", pasid);
 }
 
-static void put_findings(struct cmd *k, const struct vtd_analysis *a)
+static void put_findings_as(struct cmd *k, const struct vtd_analysis *a, const char *table)
 {
-	sink_table(k->s, "findings");
+	sink_table(k->s, table);
 	for (size_t i = 0; i < a->nfindings; i++) {
 		const struct vtd_finding *f = &a->findings[i];
 		sink_row(k->s);
@@ -561,9 +561,14 @@ static void put_restores(struct cmd *k, const struct vtd_analysis *a, const char
 }
 
 /* Pages per reason (a page counted once per reason). */
-static void put_mark_summary(struct cmd *k, const struct vtd_analysis *a)
+static void put_findings(struct cmd *k, const struct vtd_analysis *a)
 {
-	sink_table(k->s, "marked_pages");
+	put_findings_as(k, a, "findings");
+}
+
+static void put_mark_summary_as(struct cmd *k, const struct vtd_analysis *a, const char *table)
+{
+	sink_table(k->s, table);
 	for (unsigned b = 0; b < VTD_MARK_NREASONS; b++) {
 		uint64_t pages = 0, runs = 0, end = 0;
 		for (size_t i = 0; i < a->marks.n; i++) {
@@ -584,6 +589,11 @@ static void put_mark_summary(struct cmd *k, const struct vtd_analysis *a)
 		sink_row_end(k->s);
 	}
 	sink_table_end(k->s);
+}
+
+static void put_mark_summary(struct cmd *k, const struct vtd_analysis *a)
+{
+	put_mark_summary_as(k, a, "marked_pages");
 }
 
 static int cmd_marks(struct cmd *k)
@@ -1219,6 +1229,17 @@ static int cmd_check(struct cmd *k)
 	sink_u64(k->s, "findings_found", a->nfindings);
 	sink_u64(k->s, "restorable_entries", a->nrestores);
 	sink_u64(k->s, "restorable_bytes", bytes);
+	if (k->c->recorded) {
+		/* what was known when the record was written (a capture's CHANGED
+		 * pages cannot be recomputed from the dump) */
+		const struct vtd_analysis *r = k->c->recorded;
+		for (size_t i = 0; i < r->nfindings; i++)
+			nerr += r->findings[i].sev == VTD_SEV_ERROR;
+		sink_note(k->s, "the dump's record (%s):", k->c->recorded_from ? k->c->recorded_from : "record");
+		sink_str(k->s, "recorded_from", k->c->recorded_from ? k->c->recorded_from : "record");
+		put_findings_as(k, r, "recorded_findings");
+		put_mark_summary_as(k, r, "recorded_marked_pages");
+	}
 	return w.nprob || nerr ? 1 : 0;
 }
 
