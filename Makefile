@@ -37,12 +37,12 @@ TEST_BINS := $(TEST_SRCS:tests/%.c=$(O)/tests/%)
 SCENARIOS := $(wildcard testdata/scenarios/*.scn)
 SOVER := 0
 
-CLI_SRCS := $(wildcard cli/*.c) $(wildcard commands/*.c)
+CLI_SRCS := $(filter-out cli/makedumpfile-vtd.c,$(wildcard cli/*.c)) $(wildcard commands/*.c)
 CLI_OBJS := $(CLI_SRCS:%.c=$(O)/%.o)
 CLILIBS := $(DUMPLIBS) -ldw -lelf -lbpf
 
 .PHONY: all lib tests gen check check-build install clean demo bench deps
-all: lib $(O)/vtd $(O)/mock-vmlinux
+all: lib $(O)/vtd $(O)/makedumpfile-vtd $(O)/mock-vmlinux
 
 # crash> vtd: built against Debian's crash (defs.h) with crash's own
 # extension flags; it needs nothing but crash's exports and libc.
@@ -80,6 +80,11 @@ $(O)/cli/%.o $(O)/commands/%.o: CFLAGS_ALL += -I. -Icli
 $(O)/vtd: $(CLI_OBJS) $(O)/libvtd.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CLILIBS)
 
+# makedumpfile-vtd: the dump readers, kernel information and image patcher
+# of the CLI, without its commands
+$(O)/makedumpfile-vtd: $(O)/cli/makedumpfile-vtd.o $(filter-out $(O)/cli/vtd.o $(O)/commands/%,$(CLI_OBJS)) $(O)/libvtd.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CLILIBS)
+
 $(O)/testdata/libtd.a: $(TD_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
@@ -111,7 +116,7 @@ $(O)/gen/.stamp: $(O)/vtd-gen $(O)/mock-vmlinux $(SCENARIOS)
 	$(O)/vtd-gen -k $(O)/mock-vmlinux -o $(O)/gen $(SCENARIOS)
 	@touch $@
 
-tests: lib $(O)/vtd $(TEST_BINS) $(if $(wildcard testdata/vtd-gen.c),gen)
+tests: lib $(O)/vtd $(O)/makedumpfile-vtd $(TEST_BINS) $(if $(wildcard testdata/vtd-gen.c),gen)
 
 deps:
 	@scripts/install-deps --check 2>/dev/null || scripts/install-deps
@@ -141,7 +146,12 @@ demo: deps
 		echo "\$$ vtd -x $(O)/mock-vmlinux $$c"; \
 		$(O)/vtd -x $(O)/mock-vmlinux $$c || test $$? -eq 1; echo; done
 
-install: lib $(O)/vtd $(O)/vtd.so $(O)/mock-vmlinux
+# Performance figures (docs/performance.md): capture overhead of
+# makedumpfile-vtd on the real-kernel tier's dumps (make real-dumps first).
+bench: all
+	$(REAL_PYTHON) scripts/bench.py
+
+install: lib $(O)/vtd $(O)/makedumpfile-vtd $(O)/vtd.so $(O)/mock-vmlinux
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR)/vtd
 	install -m 644 $(O)/libvtd.a $(DESTDIR)$(LIBDIR)/libvtd.a
 	install -m 755 $(O)/libvtd.so $(DESTDIR)$(LIBDIR)/libvtd.so.$(SOVER)
@@ -153,6 +163,10 @@ install: lib $(O)/vtd $(O)/vtd.so $(O)/mock-vmlinux
 	install -m 644 $(O)/vtd.so $(DESTDIR)$(CRASH_EXTDIR)/vtd.so
 	install -d $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 644 man/vtd.1 $(DESTDIR)$(PREFIX)/share/man/man1/vtd.1
+	install -m 755 $(O)/makedumpfile-vtd $(DESTDIR)$(BINDIR)/makedumpfile-vtd
+	install -d $(DESTDIR)$(PREFIX)/lib/vtdscope/bin $(DESTDIR)$(PREFIX)/share/man/man8
+	ln -sf $(BINDIR)/makedumpfile-vtd $(DESTDIR)$(PREFIX)/lib/vtdscope/bin/makedumpfile
+	install -m 644 man/makedumpfile-vtd.8 $(DESTDIR)$(PREFIX)/share/man/man8/makedumpfile-vtd.8
 
 clean:
 	rm -rf build

@@ -1,0 +1,226 @@
+#!/usr/bin/python3
+"""makedumpfile-vtd on synthetic dumps: a generated scenario's ELF dump plays
+/proc/vmcore, tests/fake/makedumpfile writes the generator's own dump of the
+same image.  Checked: the record travels in each output (kdump note, ELF
+note, trailer after a flattened stream's end marker) and `vtd marks` reads it;
+the page data is makedumpfile's (restore --undo gives its file back byte for
+byte; the flattened stream is its stream plus the trailer); pages written
+while makedumpfile runs are CHANGED; an in-place takeover's entries are
+restored; failing or killing the helper at every step leaves exactly
+makedumpfile's dump and exit status; makedumpfile's own failures and other
+modes pass through.  Prints PASS/FAIL lines."""
+import json
+import os
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+
+GEN = os.environ.get("VTD_GEN", "build/gen")
+BUILD = os.environ.get("VTD_BUILD", "build")
+VTD = os.path.join(BUILD, "vtd")
+MDV = os.path.join(BUILD, "makedumpfile-vtd")
+FAKE = os.path.abspath("tests/fake/makedumpfile")
+failed = 0
+
+
+def report(name, problems):
+    global failed
+    if problems:
+        failed += 1
+        print("FAIL mdf-vtd/%s: %s" % (name, "; ".join(str(p) for p in problems[:3])))
+    else:
+        print("PASS mdf-vtd/%s" % name)
+
+
+def mdv(tmp, args, stdout=None, **env):
+    e = dict(os.environ, VTD_MAKEDUMPFILE=FAKE, FAKE_MDF_GEN=GEN,
+             FAKE_MDF_ARGS=os.path.join(tmp, "args"))
+    e.pop("VTD_FAILPOINT", None)
+    e.pop("VTD_KILLPOINT", None)
+    e.update(env)
+    with open(stdout, "wb") if stdout else open(os.devnull, "wb") as out:
+        p = subprocess.run([MDV] + args, stdout=out, stderr=subprocess.PIPE, env=e, timeout=120)
+    return p.returncode, p.stderr.decode(errors="replace")
+
+
+def vtd_json(*args):
+    p = subprocess.run([VTD, "--json"] + list(args), capture_output=True, text=True, timeout=120)
+    return p.returncode, (json.loads(p.stdout) if p.stdout.strip() else {}), p.stderr
+
+
+def same(a, b):
+    return open(a, "rb").read() == open(b, "rb").read()
+
+
+def elf_offset(path, pa):
+    """File offset of physical address pa in an ELF dump."""
+    d = open(path, "rb").read()
+    phoff, = struct.unpack_from("<Q", d, 32)
+    phentsize, phnum = struct.unpack_from("<HH", d, 54)
+    for i in range(phnum):
+        t, _, off, _, paddr, filesz = struct.unpack_from("<IIQQQQ", d, phoff + i * phentsize)
+        if t == 1 and paddr <= pa < paddr + filesz:
+            return off + pa - paddr
+    return None
+
+
+def leftovers(tmp):
+    return [f for f in os.listdir(tmp) if ".vtd-new" in f or ".vtd" in f and f.startswith(".")]
+
+
+def main():
+    tmp = tempfile.mkdtemp()
+    name = "legacy-4level"
+    vmcore = os.path.join(tmp, name + ".elf")
+    shutil.copyfile(os.path.join(GEN, name + ".elf"), vmcore)
+
+    # each output format carries the record; the page data is makedumpfile's
+    for fmt, flag, out in (("kdump", ["-l"], "dump.kdump"), ("elf", ["-E"], "dump.elf")):
+        o = os.path.join(tmp, out)
+        rc, err = mdv(tmp, flag + ["-d", "31", vmcore, o])
+        p = []
+        if rc != 0:
+            p.append("exit %d: %s" % (rc, err[-300:]))
+        r, m, e = vtd_json(o, "marks")
+        if m.get("source") != "note in %s" % o:
+            p.append("marks source %s (%s)" % (m.get("source"), e.strip()[-200:]))
+        reasons = {x["reason"] for x in m.get("marks", [])}
+        if "TABLE" not in reasons or "DMA_WRITABLE" not in reasons:
+            p.append("reasons %s" % sorted(reasons))
+        r, c, e = vtd_json(o, "check")
+        kinds = [f["kind"] for f in c.get("recorded_findings", [])]
+        if "capture" not in kinds:
+            p.append("no capture finding in check: %s" % kinds)
+        undo = os.path.join(tmp, out + ".undo")
+        subprocess.run([VTD, "restore", "--undo", o, undo], capture_output=True)
+        if not os.path.exists(undo) or not same(undo, os.path.join(GEN, name + "." + fmt)):
+            p.append("restore --undo is not makedumpfile's file")
+        if leftovers(tmp):
+            p.append("left behind: %s" % leftovers(tmp))
+        report("%s: record attached, data untouched" % fmt, p)
+
+    # -F: makedumpfile's stream, then the record after its end marker
+    o = os.path.join(tmp, "dump.flat")
+    rc, err = mdv(tmp, ["-F", "-l", "-d", "31", vmcore], stdout=o)
+    want = open(os.path.join(GEN, name + ".flat"), "rb").read()
+    got = open(o, "rb").read()
+    p = []
+    if rc != 0 or not got.startswith(want) or len(got) <= len(want):
+        p.append("exit %d, stream %s" % (rc, "not makedumpfile's" if not got.startswith(want) else "has no trailer"))
+    r, m, e = vtd_json(o, "marks")
+    if m.get("source") != "trailer of %s" % o:
+        p.append("marks source %s" % m.get("source"))
+    r1 = subprocess.run(["makedumpfile", "-R", os.path.join(tmp, "r1")], stdin=open(o, "rb"), capture_output=True)
+    r2 = subprocess.run(["makedumpfile", "-R", os.path.join(tmp, "r2")],
+                        stdin=open(os.path.join(GEN, name + ".flat"), "rb"), capture_output=True)
+    if r1.returncode or r2.returncode or not same(os.path.join(tmp, "r1"), os.path.join(tmp, "r2")):
+        p.append("makedumpfile -R does not give makedumpfile's dump")
+    report("flattened: stream untouched, record in the trailer", p)
+
+    # a DMA-writable page written while makedumpfile runs: CHANGED
+    r, m, e = vtd_json("-x", os.path.join(BUILD, "mock-vmlinux"), os.path.join(GEN, name + ".kdump"),
+                       "marks", "--reason", "DMA_WRITABLE")
+    p = []
+    runs = m.get("marks", [])
+    if not runs:
+        p.append("no DMA_WRITABLE page in %s" % name)
+    else:
+        pfn = int(runs[0]["pfn"], 0)
+        off = elf_offset(vmcore, pfn * 4096 + 0x100)
+        o = os.path.join(tmp, "changed.kdump")
+        rc, err = mdv(tmp, ["-l", "-d", "31", vmcore, o], FAKE_MDF_MUTATE="%d:%s" % (off, "ab" * 8))
+        r, m2, e = vtd_json(o, "marks", "--reason", "CHANGED")
+        ch = [x for x in m2.get("marks", []) if int(x["pfn"], 0) == pfn]
+        if rc != 0 or not ch or "8 bytes" not in ch[0].get("evidence", ""):
+            p.append("exit %d, CHANGED marks %s" % (rc, m2.get("marks")))
+        if len(m2.get("marks", [])) != 1:
+            p.append("%d CHANGED runs, want 1" % len(m2.get("marks", [])))
+        shutil.copyfile(os.path.join(GEN, name + ".elf"), vmcore)
+    report("pages written during the capture are CHANGED", p)
+
+    # an in-place takeover: restored from evidence, and undo gives makedumpfile's file
+    tk = os.path.join(tmp, "takeover-legacy.takeover.elf")
+    shutil.copyfile(os.path.join(GEN, "takeover-legacy.takeover.elf"), tk)
+    o = os.path.join(tmp, "tk.kdump")
+    rc, err = mdv(tmp, ["-l", "-d", "31", tk, o])
+    r, c, e = vtd_json(o, "marks", "--reason", "RESTORED")
+    p = []
+    if rc != 0 or not c.get("marks"):
+        p.append("exit %d, RESTORED marks %s: %s" % (rc, c.get("marks"), err[-200:]))
+    r, c, e = vtd_json("-x", os.path.join(BUILD, "mock-vmlinux"), o, "check")
+    if c.get("restorable_bytes", 1) != 0:
+        p.append("still %s restorable bytes after makedumpfile-vtd" % c.get("restorable_bytes"))
+    undo = os.path.join(tmp, "tk.undo")
+    subprocess.run([VTD, "restore", "--undo", o, undo], capture_output=True)
+    if not os.path.exists(undo) or not same(undo, os.path.join(GEN, "takeover-legacy.takeover.kdump")):
+        p.append("restore --undo is not makedumpfile's file")
+    report("in-place takeover restored at capture time", p)
+    for step in ("appended", "pointed"):
+        os.unlink(o)
+        rc, err = mdv(tmp, ["-l", "-d", "31", tk, o], VTD_KILLPOINT=step)
+        report("takeover, helper killed at %s: makedumpfile's dump" % step,
+               [] if rc == 0 and same(o, os.path.join(GEN, "takeover-legacy.takeover.kdump"))
+               else ["exit %d, dump differs: %s" % (rc, err[-200:])])
+
+    # the helper fails or is killed at each step: makedumpfile's dump and status
+    steps = {"kdump": ("snapshot", "compare", "patch", "appended", "pointed"),
+             "elf": ("snapshot", "patch", "rename"), "flat": ("snapshot", "compare", "patch")}
+    flags = {"kdump": ["-l"], "elf": ["-E"], "flat": ["-F", "-l"]}
+    for how in ("VTD_FAILPOINT", "VTD_KILLPOINT"):
+        for fmt in ("kdump", "elf", "flat"):
+            for step in steps[fmt]:
+                p = []
+                o = os.path.join(tmp, "f." + fmt)
+                if os.path.exists(o):
+                    os.unlink(o)
+                if fmt == "flat":
+                    rc, err = mdv(tmp, flags[fmt] + ["-d", "31", vmcore], stdout=o, **{how: step})
+                else:
+                    rc, err = mdv(tmp, flags[fmt] + ["-d", "31", vmcore, o], **{how: step})
+                if rc != 0:
+                    p.append("exit %d" % rc)
+                if not os.path.exists(o) or not same(o, os.path.join(GEN, name + "." + fmt)):
+                    p.append("the dump is not makedumpfile's")
+                if "makedumpfile-vtd:" not in err or ("killed" not in err and "fail" not in err
+                                                      and "stopped" not in err):
+                    p.append("nothing logged: %s" % err[-200:])
+                if leftovers(tmp):
+                    p.append("left behind: %s" % leftovers(tmp))
+                    for f in leftovers(tmp):
+                        os.unlink(os.path.join(tmp, f))
+                report("%s=%s (%s): makedumpfile's dump, exit 0" % (how, step, fmt), p)
+
+    # makedumpfile fails: its status, nothing patched
+    o = os.path.join(tmp, "fail.kdump")
+    rc, err = mdv(tmp, ["-l", "-d", "31", vmcore, o], FAKE_MDF_EXIT="3")
+    report("makedumpfile's failure is the exit status", [] if rc == 3 and not os.path.exists(o)
+           else ["exit %d, output %s" % (rc, os.path.exists(o))])
+
+    # other modes and our own options: makedumpfile gets exactly its arguments
+    p = []
+    rc, err = mdv(tmp, ["--dump-dmesg", vmcore, os.path.join(tmp, "dmesg")])
+    args = open(os.path.join(tmp, "args")).read().split("\n")[:-1]
+    if args != ["--dump-dmesg", vmcore, os.path.join(tmp, "dmesg")]:
+        p.append("--dump-dmesg passed as %s" % args)
+    rc, err = mdv(tmp, ["-l", "--message-level", "7", "-d", "31", "--vtd-snapshot-mb", "1", vmcore,
+                        os.path.join(tmp, "opt.kdump")])
+    args = open(os.path.join(tmp, "args")).read().split("\n")[:-1]
+    if args != ["-l", "--message-level", "7", "-d", "31", vmcore, os.path.join(tmp, "opt.kdump")]:
+        p.append("options passed as %s" % args)
+    report("makedumpfile gets its own arguments, unchanged", p)
+
+    # the snapshot bound is honoured and reported
+    o = os.path.join(tmp, "bound.kdump")
+    rc, err = mdv(tmp, ["-l", "-d", "31", "--vtd-snapshot-mb", "0", vmcore, o])
+    r, c, e = vtd_json(o, "check")
+    text = " ".join(f["evidence"] for f in c.get("recorded_findings", []))
+    report("the snapshot bound is reported", [] if rc == 0 and "0 pages watched" in text and
+           "over the 0 MiB bound" in text else ["exit %d: %s" % (rc, text or err[-200:])])
+    shutil.rmtree(tmp)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
