@@ -28,12 +28,12 @@ REAL_PYTHON := /usr/bin/python3
 real-deps:
 	scripts/install-deps real
 
-real_dumps_cmd = REAL_KVER='$(REAL_KVER)' REAL_TIMEOUT='$(REAL_TIMEOUT)' \
+real_dumps_cmd = REAL_MDF_VTD='$(O)/makedumpfile-vtd' REAL_KVER='$(REAL_KVER)' REAL_TIMEOUT='$(REAL_TIMEOUT)' \
 	REAL_MEM='$(REAL_MEM)' REAL_CRASHKERNEL='$(REAL_CRASHKERNEL)' \
 	REAL_APPEND='$(REAL_APPEND)' REAL_ATTEMPTS='$(REAL_ATTEMPTS)' REAL_QMP='$(REAL_QMP)' \
 	sh scripts/real/real-dumps.sh '$(REALDIR)' $(REAL_MODES)
 
-real-dumps: real-deps
+real-dumps: real-deps $(O)/makedumpfile-vtd
 	$(real_dumps_cmd)
 
 # The checks run even when a guest run failed: they report it (run-MODE) and

@@ -14,7 +14,7 @@ Method (see docs/real-harness.md):
    than T_copied).
  * Every UDP packet carries its host send time (udp_sender.py).  A packet sent
    after T_copied reached the guest NIC after the takeover.
- * The ELF dump (makedumpfile -E, the last one the capture kernel writes) is
+ * The ELF dump (makedumpfile -E, written after the other plain dumps) is
    scanned directly: every PT_LOAD's file data is searched for the payload magic;
    each hit with intact tail and CRC that also matches a line of packets.tsv is a
    landed packet at physical address p_paddr + (offset - p_offset).  The

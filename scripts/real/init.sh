@@ -133,6 +133,20 @@ capture_kernel() {
 
 	out=/mnt
 	echo "capture_up $(uptime_s)" >$out/capture-times.txt
+	# makedumpfile-vtd first, as Fedora's core_collector runs it (kdump-
+	# compressed file), while the NICs still DMA into their posted buffers:
+	# its messages go to the console too, where the host timestamps them
+	# (the CHANGED check compares them with the packets' send times); then
+	# plain makedumpfile with the same options, side by side, for the ratio
+	t=$(uptime_s)
+	VTD_LOG=/dev/console makedumpfile-vtd -l -d 31 --message-level 7 /proc/vmcore \
+		$out/vmcore-vtd.kdump >$out/makedumpfile-vtd-kdump.log 2>&1 || log "makedumpfile-vtd -l failed"
+	echo "vtd-kdump $t $(uptime_s)" >>$out/capture-times.txt
+	log "vmcore-vtd.kdump written at $(uptime_s)s"
+	t=$(uptime_s)
+	makedumpfile -l -d 31 --message-level 7 /proc/vmcore $out/vmcore-again.kdump \
+		>$out/makedumpfile-again.log 2>&1 || log "makedumpfile -l (again) failed"
+	echo "kdump-again $t $(uptime_s)" >>$out/capture-times.txt
 	makedumpfile --dump-dmesg /proc/vmcore $out/dmesg-crashed.txt >$out/makedumpfile-dmesg.log 2>&1 ||
 		log "dump-dmesg failed"
 	t=$(uptime_s)
@@ -150,6 +164,14 @@ capture_kernel() {
 		log "makedumpfile -E failed"
 	echo "elf $t $(uptime_s)" >>$out/capture-times.txt
 	log "vmcore.elf written at $(uptime_s)s"
+	# makedumpfile-vtd as Debian's kdump-tools runs makedumpfile: the
+	# flattened stream
+	t=$(uptime_s)
+	makedumpfile-vtd -F -c -d 31 --message-level 7 /proc/vmcore >$out/vmcore-vtd.flat \
+		2>$out/makedumpfile-vtd-flat.log || log "makedumpfile-vtd -F failed"
+	echo "vtd-flat $t $(uptime_s)" >>$out/capture-times.txt
+	log "vmcore-vtd.flat written at $(uptime_s)s"
+
 	dmesg >$out/dmesg-capture.txt
 	cat /proc/cmdline >$out/cmdline-capture.txt
 	echo "done $(uptime_s)" >>$out/capture-times.txt

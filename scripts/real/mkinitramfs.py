@@ -184,9 +184,10 @@ def build(args):
     with open(args.sink, "rb") as f:
         c.file("bin/udp-sink", f.read(), 0o755)
     seen = set()
-    for b in BINARIES:
+    for b, dest_b in [(b, b) for b in BINARIES] + [(e, "/usr/bin/" + os.path.basename(e))
+                                                   for e in args.extra]:
         with open(b, "rb") as f:
-            c.file(b, f.read(), 0o755)
+            c.file(dest_b, f.read(), 0o755)
         for lib in shared_libs(b):
             real = os.path.realpath(lib)
             # at the path ldd names and in the multiarch directory (LD_LIBRARY_PATH)
@@ -232,8 +233,10 @@ def main():
     ap.add_argument("--sink", required=True, help="static udp-sink binary")
     ap.add_argument("--init", default=os.path.join(os.path.dirname(__file__), "init.sh"))
     ap.add_argument("--out", required=True)
+    ap.add_argument("--extra", action="append", default=[],
+                    help="another binary (with its libraries) for /usr/bin: makedumpfile-vtd")
     args = ap.parse_args()
-    for tool in (BUSYBOX, *BINARIES):
+    for tool in (BUSYBOX, *BINARIES, *args.extra):
         if not os.access(tool, os.X_OK):
             sys.exit("mkinitramfs: %s missing (scripts/install-deps real)" % tool)
     if not shutil.which("ldd"):

@@ -48,14 +48,18 @@ say "kernel step: $(($(now) - t)) s"
 # initramfs: rebuilt when its inputs change
 t=$(now)
 idir=$realdir/initramfs-$rel
+# makedumpfile-vtd (REAL_MDF_VTD, default build/makedumpfile-vtd) runs in the
+# capture kernel too, next to plain makedumpfile
+mdfvtd=${REAL_MDF_VTD:-build/makedumpfile-vtd}
+[ -x "$mdfvtd" ] || { say "no $mdfvtd: build it first (make)"; exit 1; }
 ikey=$(cat "$here/init.sh" "$here/mkinitramfs.py" "$here/udp-sink.c" /bin/busybox \
-	/usr/sbin/kexec /usr/bin/makedumpfile | sha256sum | cut -c1-16)
+	/usr/sbin/kexec /usr/bin/makedumpfile "$mdfvtd" | sha256sum | cut -c1-16)
 if [ "$(cat "$idir/.stamp" 2>/dev/null)" != "$rel $ikey" ]; then
 	say "building initramfs for $rel"
 	mkdir -p "$idir"
 	gcc -static -O2 -Wall -Wextra -o "$idir/udp-sink" "$here/udp-sink.c"
 	$py "$here/mkinitramfs.py" --kdir "$kdir" --release "$rel" --sink "$idir/udp-sink" \
-		--init "$here/init.sh" --out "$idir"
+		--init "$here/init.sh" --out "$idir" --extra "$mdfvtd"
 	echo "$rel $ikey" >"$idir/.stamp"
 else
 	say "initramfs for $rel: cached"

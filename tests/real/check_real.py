@@ -24,8 +24,16 @@ lines and "SKIP name: reason" lines, which are not counted), then
                            agrees with the oracle's crashk_res
   dma-pages-mapped-M       every post-takeover DMA page is mapped writable, per the
                            oracle, to the NIC the packet arrived on
-  vtd-vs-oracle-M          placeholder: compare `vtd --json` with the oracle (SKIP
-                           until the CLI exists; see compare_vtd_with_oracle)
+  vtd-vs-oracle-M          `vtd --json` agrees with the oracle on every dump format
+  takeover-*, restore-*, vtd-log-*, crash-vtd-*   see docs/real-harness.md
+  no-vmlinux-M-{kdump,flat,elf}  every command's JSON from the dump's BTF + kallsyms
+                           equals its JSON with the vmlinux
+  scan-M-{kdump,flat}      the structural scan puts the kernel's root table first
+  makedumpfile-vtd-kills-M its helper failed or killed at every step: plain
+                           makedumpfile's dump byte for byte
+  makedumpfile-vtd-M-{kdump,flat}  what makedumpfile-vtd wrote in the capture kernel:
+                           read by crash, makedumpfile, libkdumpfile and drgn; the
+                           record present; the ground truth's DMA pages marked
 Oracle outputs are kept as REALDIR/M/oracle-{kdump,elf}.json.
 """
 import argparse
@@ -35,8 +43,10 @@ import json
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -550,6 +560,199 @@ def check_no_vmlinux(R, mode, rdir, vmlinux):
                     u["root"], u["mode"], sc["candidates_found"], sc["pages_read"], secs))
 
 
+def capture_times(rdir):
+    """capture-times.txt: label -> seconds the step took in the guest."""
+    t = {}
+    try:
+        for line in open(os.path.join(rdir, "capture-times.txt")):
+            w = line.split()
+            if len(w) == 3:
+                t[w[0]] = float(w[2]) - float(w[1])
+    except (OSError, ValueError):
+        pass
+    return t
+
+
+def changed_window(rdir):
+    """Host times (ns) of makedumpfile-vtd's console lines "early snapshot"
+    (the snapshot is done) and "re-reading" (the re-read starts), and the
+    packets' send times by sequence number."""
+    t1 = t2 = None
+    try:
+        for line in open(os.path.join(rdir, "console.log"), errors="replace"):
+            ts, _, text = line.rstrip("\n").partition(" ")
+            if "makedumpfile-vtd: early snapshot:" in text and t1 is None:
+                t1 = int(ts)
+            elif "makedumpfile-vtd: makedumpfile done; re-reading" in text and t2 is None:
+                t2 = int(ts)
+    except (OSError, ValueError):
+        pass
+    sent = {}
+    try:
+        for line in open(os.path.join(rdir, "packets.tsv")):
+            w = line.split()
+            if len(w) >= 4 and w[0].isdigit():
+                sent[int(w[0])] = int(w[3])
+    except (OSError, ValueError):
+        pass
+    return t1, t2, sent
+
+
+def check_makedumpfile_vtd_kills(R, mode, rdir, vmlinux):
+    """makedumpfile-vtd on the host with the real ELF dump as /proc/vmcore:
+    its helper made to fail, or killed, at every step leaves exactly plain
+    makedumpfile's output (byte for byte) and exit status 0.  And undisturbed, vtd restore --undo of its output gives plain
+    makedumpfile's output."""
+    vtd = os.environ.get("VTD", "build/vtd")
+    mdv = os.environ.get("MDV", "build/makedumpfile-vtd")
+    vmcore = os.path.join(rdir, "vmcore.elf")
+    tmp = tempfile.mkdtemp(dir=rdir)
+    name = "makedumpfile-vtd-kills-%s" % mode
+    p, n = [], 0
+    try:
+        ref = {}
+        for kind, opts in (("kdump", ["-l", "-d", "31"]), ("flat", ["-F", "-c", "-d", "31"])):
+            ref[kind] = os.path.join(tmp, "plain." + kind)
+            with open(ref[kind] if kind == "flat" else os.devnull, "wb") as f:
+                subprocess.run(["makedumpfile"] + opts + [vmcore] + ([] if kind == "flat" else [ref[kind]]),
+                               stdout=f, stderr=subprocess.DEVNULL)
+            steps = ("snapshot", "compare", "patch") + (("appended", "pointed") if kind == "kdump" else ())
+            for how in ("VTD_FAILPOINT", "VTD_KILLPOINT"):
+                for step in steps:
+                    out = os.path.join(tmp, "out." + kind)
+                    if os.path.exists(out):
+                        os.unlink(out)
+                    env = dict(os.environ, **{how: step})
+                    with open(out, "wb") if kind == "flat" else open(os.devnull, "wb") as f:
+                        rc = subprocess.run([mdv] + opts + [vmcore] + ([] if kind == "flat" else [out]),
+                                            stdout=f, stderr=subprocess.DEVNULL, env=env).returncode
+                    n += 1
+                    if rc != 0 or not filecmp.cmp(out, ref[kind], shallow=False):
+                        p.append("%s=%s (%s): exit %d, %s" % (how, step, kind, rc,
+                                 "same dump" if filecmp.cmp(out, ref[kind], shallow=False) else "dump differs"))
+        out = os.path.join(tmp, "out.kdump")
+        os.unlink(out)
+        subprocess.run([mdv, "-l", "-d", "31", vmcore, out], capture_output=True)
+        undo = os.path.join(tmp, "undo.kdump")
+        subprocess.run([vtd, "restore", "--undo", out, undo], capture_output=True)
+        if not os.path.exists(undo) or not filecmp.cmp(undo, ref["kdump"], shallow=False):
+            p.append("restore --undo of makedumpfile-vtd's file is not plain makedumpfile's")
+        # (no crash here: makedumpfile 1.7.2 re-filtering this 6.1 ELF drops
+        # the mem_section root pages crash needs, with or without us)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    R.check(name, not p, "; ".join(p[:3]),
+            "%d failed/killed helpers, each left plain makedumpfile's dump byte for byte; "
+            "undo of the patched file gives it too" % n)
+
+
+def check_makedumpfile_vtd(R, mode, rdir, vmlinux, gt, oracle):
+    """makedumpfile-vtd ran in the capture kernel (kdump-compressed file and
+    flattened stream): crash, makedumpfile --dump-dmesg / -R, libkdumpfile
+    (vtd) and drgn read the results; the marks record is there; every page of
+    the ground truth's post-takeover DMA is DMA_WRITABLE for its NIC in the
+    record, CHANGED pages are watched pages; the time it took against plain
+    makedumpfile run right after it on the same /proc/vmcore."""
+    vtd = os.environ.get("VTD", "build/vtd")
+    devs = devices_by_name(oracle) if oracle else {}
+    nic_bdf = {n: devs[n]["bdf"] for n in ("virtio-net", "e1000e") if n in devs}
+    times = capture_times(rdir)
+    for kind, fname in (("kdump", "vmcore-vtd.kdump"), ("flat", "vmcore-vtd.flat")):
+        dump = os.path.join(rdir, fname)
+        name = "makedumpfile-vtd-%s-%s" % (mode, kind)
+        if not os.path.exists(dump) or not os.path.getsize(dump):
+            R.fail(name, "%s missing (see makedumpfile-vtd-%s.log)" % (dump, kind))
+            continue
+        p = []
+        try:
+            mk = vtd_json(vtd, vmlinux, dump, "marks")
+            ck = vtd_json(vtd, vmlinux, dump, "check")
+        except (RuntimeError, ValueError) as e:
+            R.fail(name, "vtd: %s" % e)
+            continue
+        want_src = ("note in " if kind == "kdump" else "trailer of ") + dump
+        if mk.get("source") != want_src:
+            p.append("marks from %s, want %s" % (mk.get("source"), want_src))
+        rec = {r["reason"]: r["pages"] for r in ck.get("recorded_marked_pages", [])}
+        cap = [f["evidence"] for f in ck.get("recorded_findings", []) if f["kind"] == "capture"]
+        if not cap:
+            p.append("no capture finding in the record")
+        if not rec.get("TABLE") or not rec.get("DMA_WRITABLE"):
+            p.append("record marks %s" % rec)
+        if ck.get("problems_found"):
+            p.append("vtd check problems: %s" % ck["problems"][:2])
+        # the independent readers
+        rc, out, err, _ = run_crash(vmlinux, dump, os.path.join(rdir, "crash-cmds.txt"))
+        if rc != 0 or "RELEASE:" not in out:
+            p.append("crash: exit %d %s" % (rc, tail(err)))
+        if kind == "kdump":
+            rc, out, err, _ = run(["makedumpfile", "--dump-dmesg", dump,
+                                   os.path.join(rdir, "vtd-kdump-dmesg.txt")], 600)
+            if rc != 0:
+                p.append("makedumpfile --dump-dmesg: exit %d %s" % (rc, tail(err)))
+            rc, out, err, _ = run([PY, "-c", "import drgn,sys; pr=drgn.Program(); "
+                                   "pr.set_core_dump(sys.argv[1]); pr.load_debug_info([sys.argv[2]]); "
+                                   "print(pr['init_uts_ns'].name.release.string_().decode())",
+                                   dump, vmlinux], 600)
+            if rc != 0 or not out.strip():
+                p.append("drgn: exit %d %s" % (rc, tail(err)))
+        else:
+            r_out = os.path.join(rdir, "vtd-flat-reassembled.kdump")
+            with open(dump, "rb") as f:
+                rc, out, err, _ = run(["makedumpfile", "-R", r_out], 600, stdin=f)
+            if rc != 0:
+                p.append("makedumpfile -R: exit %d %s" % (rc, tail(err)))
+            elif subprocess.run([vtd, "-x", vmlinux, r_out, "units"], capture_output=True).returncode:
+                p.append("vtd cannot read the reassembled dump")
+            if os.path.exists(r_out):
+                os.unlink(r_out)
+        # the ground truth's DMA pages, in the record
+        dw = [m for m in mk.get("marks", []) if m["reason"] == "DMA_WRITABLE"]
+        iv = [(int(m["pfn"], 16), int(m["pfn"], 16) + m["pages"], m["bdf"]) for m in dw]
+        watched = [(int(m["pfn"], 16), int(m["pfn"], 16) + m["pages"]) for m in mk.get("marks", [])
+                   if m["reason"] in ("DMA_WRITABLE", "TABLE", "HW_WRITABLE")]
+        changed = [m for m in mk.get("marks", []) if m["reason"] == "CHANGED"]
+        miss = []
+        for hit in (gt or {}).get("post_takeover_dma", []):
+            pfn, want = int(hit["page"], 16) >> 12, nic_bdf.get(hit["nic"])
+            if not any(s <= pfn < e and b == want for s, e, b in iv):
+                miss.append("packet %d page %s" % (hit["seq"], hit["page"]))
+        if not gt or not nic_bdf:
+            p.append("needs ground-truth.json and the oracle's devices")
+        if miss:
+            p.append("not DMA_WRITABLE for the NIC in the record: %s" % "; ".join(miss[:3]))
+        stray = [m["pfn"] for m in changed
+                 if not any(s <= int(m["pfn"], 16) < e for s, e in watched)]
+        if stray:
+            p.append("CHANGED pages that were not watched: %s" % stray[:3])
+        # packets sent between the early snapshot and the re-read (host
+        # times: the console lines' arrival, the packets' send times) landed
+        # in between: their pages must be CHANGED
+        inside = []
+        if kind == "kdump":
+            t1, t2, sent = changed_window(rdir)
+            chp = {int(m["pfn"], 16) + k for m in changed for k in range(m["pages"])}
+            for hit in (gt or {}).get("post_takeover_dma", []):
+                ts = sent.get(hit["seq"])
+                if t1 and t2 and ts and t1 < ts < t2 - 200_000_000:
+                    inside.append(hit)
+                    if int(hit["page"], 16) >> 12 not in chp:
+                        p.append("packet %d sent inside the capture window, page %s not CHANGED"
+                                 % (hit["seq"], hit["page"]))
+            if not (t1 and t2):
+                p.append("no makedumpfile-vtd snapshot/re-read lines on the console")
+        t_v, t_p = times.get("vtd-" + kind), times.get("kdump-again" if kind == "kdump" else "flat")
+        ratio = "%.2fs vs plain makedumpfile %.2fs (ratio %.2f)" % (t_v, t_p, t_v / t_p) \
+            if t_v and t_p else "no capture times"
+        R.check(name, not p, "; ".join(p[:4]),
+                "%s; record %s; %d post-takeover DMA pages all DMA_WRITABLE for their NIC; "
+                "%d CHANGED during the capture%s; %s" % (
+                    fname, rec, len((gt or {}).get("post_takeover_dma", [])),
+                    sum(m["pages"] for m in changed),
+                    " (%d packets landed inside the window, all on CHANGED pages)" % len(inside)
+                    if kind == "kdump" else "", ratio))
+
+
 def compare_vtd_log(R, mode, rdir, vmlinux):
     """vtd log (the printk ring buffer) must equal makedumpfile --dump-dmesg
     of the same crashed kernel, byte for byte, on every dump format."""
@@ -731,6 +934,8 @@ def main():
         compare_vtd_with_oracle(R, mode, c["rdir"], c["vmlinux"], o)
         compare_vtd_log(R, mode, c["rdir"], c["vmlinux"])
         check_no_vmlinux(R, mode, c["rdir"], c["vmlinux"])
+        check_makedumpfile_vtd(R, mode, c["rdir"], c["vmlinux"], gt, o)
+        check_makedumpfile_vtd_kills(R, mode, c["rdir"], c["vmlinux"])
         compare_crash_vtd(R, mode, c["rdir"], c["vmlinux"])
     pool.shutdown()
     print("INFO checks took %.1fs" % (time.monotonic() - t0))
