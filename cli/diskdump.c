@@ -116,7 +116,8 @@ static int index_flat(struct diskdump *d, const char *path, char *err, size_t er
 			d->recs[d->nrecs++] = (struct rec){ dst, size, pos + 16 };
 		pos += 16 + size;
 	}
-	qsort(d->recs, d->nrecs, sizeof(*d->recs), cmp_rec);
+	if (d->nrecs)
+		qsort(d->recs, d->nrecs, sizeof(*d->recs), cmp_rec);
 	for (size_t i = 1; i < d->nrecs; i++)
 		if (d->recs[i - 1].dst + d->recs[i - 1].size > d->recs[i].dst) {
 			snprintf(err, errlen, "%s: flattened records overlap at offset 0x%" PRIx64
