@@ -124,6 +124,7 @@ deps:
 check: deps
 	$(MAKE) O=build tests
 	$(MAKE) O=build/san SAN=1 OPT=-O1 tests
+	$(MAKE) O=build fuzz-build
 	@tests/run-tests build build/san
 
 # The main job on the bundled sample: a synthetic crashed machine with a
