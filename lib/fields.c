@@ -50,14 +50,14 @@ unsigned vtd_format_check(const struct vtd_format *fmt, const uint64_t *q,
 	for (unsigned i = 0; i < fmt->nfields; i++) {
 		const struct vtd_field *f = &fmt->fields[i];
 		uint64_t v = vtd_bits(q, f->lo, f->hi), bad = 0;
-		char why[64] = "";
+		int why = 0;              /* the text only for the first violation */
 		if (!v)
 			continue;
 		if (f->kind == VTD_F_RSVD) {
 			bad = v;
-			snprintf(why, sizeof(why), "reserved");
+			why = 1;
 		} else if (f->cond && !(conds & f->cond) && (bad = f->condmask ? v & f->condmask : v)) {
-			snprintf(why, sizeof(why), "%s", cond_why(f->cond));
+			why = 2;
 		} else if (f->kind == VTD_F_ADDR) {
 			/* field bit j is address bit (lo % 64) + j */
 			unsigned abs_lo = f->lo % 64;
@@ -65,19 +65,42 @@ unsigned vtd_format_check(const struct vtd_format *fmt, const uint64_t *q,
 				bad = v;
 			else if (haw - abs_lo < 64)
 				bad = v >> (haw - abs_lo) << (haw - abs_lo);
-			if (bad)
-				snprintf(why, sizeof(why), "above host address width %u", haw);
+			why = 3;
 		}
 		if (!bad)
 			continue;
 		if (n++ == 0 && first) {
 			*first = (struct vtd_rsvd){ .field = f->name, .lo = f->lo, .hi = f->hi, .bits = bad };
-			memcpy(first->why, why, sizeof(why));
+			if (why == 1)
+				snprintf(first->why, sizeof(first->why), "reserved");
+			else if (why == 2)
+				snprintf(first->why, sizeof(first->why), "%s", cond_why(f->cond));
+			else
+				snprintf(first->why, sizeof(first->why), "above host address width %u", haw);
 		}
 	}
 	return n;
 }
 
+
+uint64_t vtd_format_clean_mask(const struct vtd_format *fmt, unsigned haw, unsigned conds)
+{
+	uint64_t ok = ~0ull;
+	for (unsigned i = 0; i < fmt->nfields; i++) {
+		const struct vtd_field *f = &fmt->fields[i];
+		if (f->lo >= 64)
+			continue;
+		unsigned hi = f->hi < 64 ? f->hi : 63;
+		uint64_t bits = (hi - f->lo == 63 ? ~0ull : ((1ull << (hi - f->lo + 1)) - 1)) << f->lo;
+		if (f->kind == VTD_F_RSVD)
+			ok &= ~bits;
+		else if (f->cond && !(conds & f->cond))
+			ok &= ~(f->condmask ? (f->condmask << f->lo) & bits : bits);
+		else if (f->kind == VTD_F_ADDR && haw < 64)
+			ok &= ~(bits & ~((1ull << haw) - 1));
+	}
+	return ok;
+}
 
 size_t vtd_format_describe(const struct vtd_format *fmt, const uint64_t *q,
 			   char *buf, size_t len)

@@ -53,6 +53,8 @@ struct mw {
 	bool have_run;
 	struct tset seen;
 	int stop;
+	/* vtd_format_clean_mask of the SL and FL entry formats [level][leaf] */
+	uint64_t sl_ok[6][2], fl_ok[6][2];
 };
 
 static int diag(struct mw *m)
@@ -167,8 +169,12 @@ static void sl_range(struct mw *m, uint64_t table, unsigned level, uint64_t base
 		if (!dma_pte_present(e))
 			continue;
 		bool leaf = level == 1 || ((level == 2 || level == 3) && dma_pte_superpage(e));
-		at(m, table, (int)level, (int)i, &e);
-		if (wk_rsvd(&m->w, vtd_fmt_sl_pte(level, leaf), &e)) {
+		/* the entry's location only when there is something to report:
+		 * this loop runs once per leaf PTE */
+		const struct vtd_format *fmt = vtd_fmt_sl_pte(level, leaf);
+		if ((level > 5 || (e & ~m->sl_ok[level][leaf])) && vtd_format_check(fmt, &e, m->w.haw, m->w.conds, NULL)) {
+			at(m, table, (int)level, (int)i, &e);
+			wk_rsvd(&m->w, fmt, &e);
 			diag(m);
 			continue;
 		}
@@ -238,8 +244,10 @@ static void fl_range(struct mw *m, uint64_t table, unsigned level, uint64_t base
 		if (!fl_pte_present(e))
 			continue;
 		bool leaf = level == 1 || ((level == 2 || level == 3) && fl_pte_ps(e));
-		at(m, hpa, (int)level, (int)i, &e);
-		if (wk_rsvd(&m->w, vtd_fmt_fl_pte(level, leaf), &e)) {
+		const struct vtd_format *fmt = vtd_fmt_fl_pte(level, leaf);
+		if ((level > 5 || (e & ~m->fl_ok[level][leaf])) && vtd_format_check(fmt, &e, m->w.haw, m->w.conds, NULL)) {
+			at(m, hpa, (int)level, (int)i, &e);
+			wk_rsvd(&m->w, fmt, &e);
 			diag(m);
 			continue;
 		}
@@ -278,6 +286,11 @@ int vtd_map_walk(const struct vtd_mem *mem, const struct vtd_unit *u,
 	wk_init(&m.w, mem, u, NULL, &m.err);
 	m.ops = ops;
 	m.dc = dc;
+	for (unsigned lv = 1; lv <= 5; lv++)
+		for (int leaf = 0; leaf < 2; leaf++) {
+			m.sl_ok[lv][leaf] = vtd_format_clean_mask(vtd_fmt_sl_pte(lv, leaf), m.w.haw, m.w.conds);
+			m.fl_ok[lv][leaf] = vtd_format_clean_mask(vtd_fmt_fl_pte(lv, leaf), m.w.haw, m.w.conds);
+		}
 	switch (dc->xtype) {
 	case VTD_XT_PT: {
 		unsigned haw = m.w.haw;

@@ -80,6 +80,11 @@ struct vtd_rsvd {
 unsigned vtd_format_check(const struct vtd_format *fmt, const uint64_t *q,
 			  unsigned haw, unsigned conds, struct vtd_rsvd *first);
 
+/* The bits of qword 0 that no field of fmt can object to under haw and
+ * conds: (q[0] & ~mask) == 0 means a one-qword entry is clean (a fast path
+ * for walks that check every leaf; the full check names the field). */
+uint64_t vtd_format_clean_mask(const struct vtd_format *fmt, unsigned haw, unsigned conds);
+
 /* "P=1 FPD=0 TT=0x0 SLPTPTR=0x1234000 AW=0x1 DID=0x2" — every non-reserved
  * field, plus any non-zero reserved field as "RSVD(11:4)=0x3".  Returns the
  * length it needed (snprintf-like). */
