@@ -25,6 +25,8 @@
 
 struct rec { uint64_t dst, size, pos; };
 
+#define BM_CHUNK 4096u
+
 struct diskdump {
 	int fd;
 	uint64_t fsize;
@@ -33,8 +35,14 @@ struct diskdump {
 	size_t nrecs;
 	uint32_t block_size;
 	uint64_t max_mapnr;
-	uint8_t *bitmap2;        /* pages present */
-	uint32_t *rank;          /* set bits before each 512-bit chunk */
+	/* The second bitmap (pages present) stays in the file: peak memory
+	 * must not grow with RAM (a 1 TiB machine has 32 MiB of it).  Only
+	 * the set bits before each BM_CHUNK-byte chunk are kept, and one
+	 * chunk at a time is read. */
+	uint64_t bm2_off;
+	uint64_t bm2_bytes;
+	uint64_t *rank;
+	struct bmc { uint64_t chunk; uint8_t b[4096]; } *bmc;
 	uint64_t desc_off;
 	char *vmcoreinfo;
 	uint8_t *cbuf;           /* compressed page buffer */
@@ -127,6 +135,37 @@ static int index_flat(struct diskdump *d, const char *path, char *err, size_t er
 	return 0;
 }
 
+/* Chunk c of the second bitmap (zero beyond max_mapnr), or NULL. */
+static const uint8_t *bm_chunk(const struct diskdump *d, uint64_t c)
+{
+	struct bmc *bc = d->bmc;
+	if (bc->chunk == c)
+		return bc->b;
+	uint64_t at = c * BM_CHUNK, n = d->bm2_bytes - at < BM_CHUNK ? d->bm2_bytes - at : BM_CHUNK;
+	memset(bc->b, 0, BM_CHUNK);
+	if (at >= d->bm2_bytes || vread((struct diskdump *)d, bc->b, n, d->bm2_off + at)) {
+		bc->chunk = UINT64_MAX;
+		return NULL;
+	}
+	if (d->max_mapnr % 8 && at + n == d->bm2_bytes)   /* bits past max_mapnr */
+		bc->b[n - 1] &= (uint8_t)((1u << (d->max_mapnr % 8)) - 1);
+	bc->chunk = c;
+	return bc->b;
+}
+
+static uint64_t popcount_bytes(const uint8_t *b, size_t n)
+{
+	uint64_t r = 0, q;
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&q, b + i, 8);
+		r += (uint64_t)__builtin_popcountll(q);
+	}
+	for (; i < n; i++)
+		r += (uint64_t)__builtin_popcount(b[i]);
+	return r;
+}
+
 static int load_header(struct diskdump *d, const char *path, char *err, size_t errlen)
 {
 	uint8_t h[464], sub[104];
@@ -159,19 +198,28 @@ static int load_header(struct diskdump *d, const char *path, char *err, size_t e
 		return -1;
 	}
 	uint64_t bm = (uint64_t)d->block_size * (1 + sub_blocks);
-	size_t bytes = (size_t)((d->max_mapnr + 7) / 8);
-	d->bitmap2 = calloc(1, bytes + 64);
-	d->rank = calloc(bytes / 64 + 2, sizeof(uint32_t));
-	if (!d->bitmap2 || !d->rank || vread(d, d->bitmap2, bytes, bm + half)) {
-		snprintf(err, errlen, "%s: bitmap unreadable", path);
+	d->bm2_bytes = (d->max_mapnr + 7) / 8;
+	d->bm2_off = bm + half;
+	uint64_t nchunks = (d->bm2_bytes + BM_CHUNK - 1) / BM_CHUNK;
+	d->rank = calloc(nchunks + 1, sizeof(*d->rank));
+	d->bmc = malloc(sizeof(*d->bmc));
+	if (!d->rank || !d->bmc) {
+		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	uint32_t acc = 0;
-	for (size_t c = 0; c * 64 < bytes; c++) {
+	d->bmc->chunk = UINT64_MAX;
+	uint64_t acc = 0;
+	for (uint64_t c = 0; c < nchunks; c++) {
+		const uint8_t *b = bm_chunk(d, c);
+		if (!b) {
+			snprintf(err, errlen, "%s: bitmap unreadable at 0x%" PRIx64, path,
+				 d->bm2_off + c * BM_CHUNK);
+			return -1;
+		}
 		d->rank[c] = acc;
-		for (size_t i = c * 64; i < c * 64 + 64 && i < bytes; i++)
-			acc += (uint32_t)__builtin_popcount(d->bitmap2[i]);
+		acc += popcount_bytes(b, BM_CHUNK);
 	}
+	d->rank[nchunks] = acc;
 	d->desc_off = bm + (uint64_t)bitmap_blocks * d->block_size;
 	if (vi_size && vi_size < (1u << 20)) {
 		d->vmcoreinfo = calloc(1, vi_size + 1);
@@ -223,7 +271,7 @@ void diskdump_close(struct diskdump *d)
 	if (d->fd >= 0)
 		close(d->fd);
 	free(d->recs);
-	free(d->bitmap2);
+	free(d->bmc);
 	free(d->rank);
 	free(d->vmcoreinfo);
 	free(d->cbuf);
@@ -233,15 +281,22 @@ void diskdump_close(struct diskdump *d)
 
 int diskdump_has_page(const struct diskdump *d, uint64_t pfn)
 {
-	return pfn < d->max_mapnr && (d->bitmap2[pfn / 8] >> (pfn % 8) & 1);
+	if (pfn >= d->max_mapnr)
+		return 0;
+	const uint8_t *b = bm_chunk(d, pfn / (BM_CHUNK * 8));
+	uint64_t bit = pfn % (BM_CHUNK * 8);
+	return b && (b[bit / 8] >> (bit % 8) & 1);
 }
 
+/* Set bits below pfn: its page_desc index when it is present. */
 static uint64_t rank_of(const struct diskdump *d, uint64_t pfn)
 {
-	uint64_t c = pfn / 512, r = d->rank[c];
-	for (uint64_t i = c * 64; i < pfn / 8; i++)
-		r += (uint64_t)__builtin_popcount(d->bitmap2[i]);
-	return r + (uint64_t)__builtin_popcount(d->bitmap2[pfn / 8] & ((1u << (pfn % 8)) - 1));
+	uint64_t c = pfn / (BM_CHUNK * 8), bit = pfn % (BM_CHUNK * 8);
+	const uint8_t *b = bm_chunk(d, c);
+	if (!b)
+		return d->rank[c];
+	return d->rank[c] + popcount_bytes(b, bit / 8) +
+	       (uint64_t)__builtin_popcount(b[bit / 8] & ((1u << (bit % 8)) - 1));
 }
 
 static int load_page(struct diskdump *d, uint64_t pfn, char *why, size_t whylen)
@@ -332,8 +387,5 @@ uint64_t diskdump_desc_pos(const struct diskdump *d, uint64_t pfn)
 uint64_t diskdump_desc_off(const struct diskdump *d) { return d->desc_off; }
 uint64_t diskdump_ndesc(const struct diskdump *d)
 {
-	/* rank_of() counts below a pfn; the last pfn's own chunk may be past the
-	 * rank table when max_mapnr is a multiple of 512 */
-	uint64_t last = d->max_mapnr - 1;
-	return rank_of(d, last) + (uint64_t)diskdump_has_page(d, last);
+	return d->rank[(d->bm2_bytes + BM_CHUNK - 1) / BM_CHUNK];
 }
