@@ -716,10 +716,11 @@ struct mock *mock_kernel_add(struct scn *s, const char *vmlinux, char *err, size
 	char vi[2048];
 	int vl = snprintf(vi, sizeof(vi),
 		 "OSRELEASE=%s\nBUILD-ID=%s\nPAGESIZE=4096\n"
-		 "SYMBOL(init_top_pgt)=%" PRIx64 "\n"
+		 "SYMBOL(init_top_pgt)=%" PRIx64 "\nSYMBOL(swapper_pg_dir)=%" PRIx64 "\n"
 		 "NUMBER(phys_base)=%" PRId64 "\nNUMBER(pgtable_l5_enabled)=0\n"
 		 "NUMBER(KERNEL_IMAGE_SIZE)=1073741824\nKERNELOFFSET=%" PRIx64 "\nCRASHTIME=1700000000\n",
-		 MOCK_RELEASE, m->build_id, kva(k.y.init_top_pgt), (int64_t)m->phys_base, (uint64_t)KASLR);
+		 MOCK_RELEASE, m->build_id, kva(k.y.init_top_pgt), kva(k.y.init_top_pgt),
+		 (int64_t)m->phys_base, (uint64_t)KASLR);
 	m->vmcoreinfo_bare = strdup(vi);
 	snprintf(vi + vl, sizeof(vi) - (size_t)vl, "%s", x.vmci);
 	m->vmcoreinfo = strdup(vi);
