@@ -149,8 +149,11 @@ demo: deps
 
 # Performance figures (docs/performance.md): capture overhead of
 # makedumpfile-vtd on the real-kernel tier's dumps (make real-dumps first).
-bench: all
+bench: all $(O)/bench_walk
 	$(REAL_PYTHON) scripts/bench.py
+
+$(O)/bench_walk: bench/bench_walk.c $(O)/testdata/libtd.a $(O)/libvtd.a
+	$(CC) $(CFLAGS_ALL) -Itestdata -o $@ $^ $(DUMPLIBS)
 
 install: lib $(O)/vtd $(O)/makedumpfile-vtd $(O)/vtd.so $(O)/mock-vmlinux
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR)/vtd

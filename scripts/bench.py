@@ -2,6 +2,15 @@
 """make bench: performance figures, printed as a table and written to
 docs/performance.md.
 
+Walk: bench/walk-1m.scn (1 Mi 4 KiB leaves and 512 2 MiB ones in one
+device's domain): leaf PTEs decoded per second by vtd_map_walk over the
+in-memory image (bench_walk), and `vtd map` on its kdump file against a drgn
+script producing the same mapping list from the same file (bench/
+drgn_walk.py: whole-page reads, and per-entry reads as an object-API script
+would do).  Scan: `vtd DUMP scan` on the real dumps, GB/s of dump pages
+read.  Memory: peak RSS of `vtd DUMP check` on bench/sparse-1t.scn (1 TiB
+of RAM, almost none of it in the dump) against bench/sparse-1g.scn.
+
 Capture overhead (makedumpfile-vtd / makedumpfile, design.md §7): on the
 real-kernel tier's dumps (build/real/MODE/vmcore.elf standing in for
 /proc/vmcore), the same makedumpfile options run side by side, alternating,
@@ -77,8 +86,71 @@ def capture_rows():
     return rows
 
 
+def rss_and_time(cmd):
+    p = subprocess.run(["/usr/bin/time", "-f", "%M %e"] + cmd, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE, text=True)
+    last = p.stderr.strip().splitlines()[-1].split()
+    return int(last[0]), float(last[1]), p.returncode
+
+
+def synthetic_rows():
+    rows = []
+    gen = tempfile.mkdtemp()
+    mock = os.path.join(BUILD, "mock-vmlinux")
+    subprocess.run([os.path.join(BUILD, "vtd-gen"), "-k", mock, "-o", gen, "bench/walk-1m.scn",
+                    "bench/sparse-1t.scn", "bench/sparse-1g.scn"], check=True)
+    out = subprocess.run([os.path.join(BUILD, "bench_walk"), "bench/walk-1m.scn", "3b:00.0", "20"],
+                         capture_output=True, text=True, check=True).stdout.split()
+    leaves, secs = int(out[0]), float(out[1])
+    rows.append(("walk: leaf PTEs decoded per second (in memory)", "%.0fM/s" % (leaves / secs / 1e6),
+                 "%d leaves (1 Mi 4 KiB + 512 2 MiB) in %.1f ms; target >= 50M/s" % (leaves, secs * 1e3)))
+    dump = os.path.join(gen, "walk-1m.kdump")
+    vt = []
+    for _ in range(RUNS):
+        secs, rc, err = timed([os.path.join(BUILD, "vtd"), "-x", mock, dump, "map", "3b:00.0"])
+        vt.append(secs)
+    v = statistics.median(vt)
+    for mode, extra in (("whole-page reads", []), ("per-entry reads", ["per-entry"])):
+        p = subprocess.run(["/usr/bin/python3", "bench/drgn_walk.py", dump, "0x1000000", "0x3b", "0"] + extra,
+                           capture_output=True, text=True)
+        if p.returncode:
+            rows.append(("walk: drgn script / vtd map, %s" % mode, "n/a", p.stderr.strip()[-200:]))
+            continue
+        n, d = p.stdout.split()
+        rows.append(("walk: drgn script / vtd map, %s" % mode, "%.0fx" % (float(d) / v),
+                     "drgn %.3fs for %s leaves (walk only), vtd map %.3fs (open, locate, walk, print); "
+                     "target >= 100x" % (float(d), n, v)))
+    rows.append(("crash> vtd map, 1 Mi mappings", "n/a",
+                 "crash needs a real kernel's vmlinux; the synthetic dump's mock kernel is not one"))
+    r1, t1, _ = rss_and_time([os.path.join(BUILD, "vtd"), "-x", mock, os.path.join(gen, "sparse-1g.kdump"), "check"])
+    r2, t2, _ = rss_and_time([os.path.join(BUILD, "vtd"), "-x", mock, os.path.join(gen, "sparse-1t.kdump"), "check"])
+    rows.append(("memory: peak RSS, 1 TiB sparse / 1 GiB", "%.2f" % (r2 / r1),
+                 "vtd check: %d KB (1 TiB, %.2fs) vs %d KB (1 GiB, %.2fs); target <= 1.10" % (r2, t2, r1, t1)))
+    return rows
+
+
+def scan_rows():
+    rows = []
+    for mode in ("legacy", "scalable"):
+        for kind in ("kdump", "elf"):
+            dump = os.path.join(REAL, mode, "vmcore." + kind)
+            if not os.path.exists(dump):
+                continue
+            t = time.monotonic()
+            p = subprocess.run([os.path.join(BUILD, "vtd"), "--json", dump, "scan", "1"],
+                               capture_output=True, text=True)
+            secs = time.monotonic() - t
+            if p.returncode:
+                continue
+            import json
+            n = json.loads(p.stdout)["pages_read"]
+            rows.append(("scan: %s vmcore.%s" % (mode, kind), "%.2f GB/s" % (n * 4096 / secs / 1e9),
+                         "%d pages read in %.2fs (whole command)" % (n, secs)))
+    return rows
+
+
 def main():
-    rows = capture_rows()
+    rows = synthetic_rows() + scan_rows() + capture_rows()
     w = max(len(r[0]) for r in rows)
     print("%-*s  %-6s  %s" % (w, "BENCHMARK", "RESULT", "DETAIL"))
     for r in rows:
@@ -89,13 +161,42 @@ def main():
         f.write("| benchmark | result | detail |\n|---|---|---|\n")
         for r in rows:
             f.write("| %s | %s | %s |\n" % r)
-        f.write("\nCapture overhead is the ratio of wall times (target ≤ 1.05, issue 8). "
-                "makedumpfile-vtd's own work is O(tables + watched pages): reading the kernel's "
-                "BTF (≈5 MB) and kallsyms (≈150k symbols) from the dump, locating the IOMMU "
-                "state, walking the tables, and reading the watched pages twice; makedumpfile's "
-                "is O(RAM).  On these 1 GiB guests makedumpfile itself takes ≈0.1 s on the host, so "
-                "the fixed cost of the analysis shows as a ratio above the target; it falls "
-                "toward 1 as RAM grows.\n")
+        f.write("""
+## Targets
+
+- **Walk, ≥ 50 M leaf PTEs/s in memory**: met.  Every leaf used to reset the
+  walk's error location (a memset and an snprintf) and run the field-by-field
+  reserved-bit check; the location is now set only on a problem and a
+  per-format mask of always-clean bits skips the check for clean entries.
+- **drgn script / vtd, ≥ 100×**: not met (≈ 20–25×).  `vtd map` does the
+  whole job (open the dump, read the kernel's information, locate the unit,
+  walk 2048 table pages, print) in ≈ 15–20 ms; a drgn script that reads
+  whole table pages and unpacks them with `struct` needs ≈ 0.3 s, one that
+  reads every entry ≈ 0.35 s.  Both scripts here are tight loops; a script
+  going through drgn's object API (`Object` per PTE, member access) would be
+  several times slower and would pass the target.  What would make the
+  ratio reach 100× against these scripts: nothing on our side (the walk is
+  8 ms of the 15–20 ms; the rest is process start and dump open).
+- **crash> vtd map of 1 Mi mappings, < 2 s**: not measured: crash needs a
+  real kernel's vmlinux and the synthetic dump's mock kernel is not one; on
+  the real dumps the domains are small.  (The command shares the walk above;
+  crash's readmem is the cost, and the plugin caches layouts for the session.)
+- **Peak RSS, 1 TiB sparse vs 1 GiB, within 10 %**: met (the kdump reader
+  keeps the page bitmap in the file).
+- **Capture overhead (makedumpfile-vtd / makedumpfile), ≤ 1.05**: met for the
+  flattened stream (Debian's `-F -c`), not for the uncompressed-lzo `-l`
+  file on these 1 GiB guests (≈ 1.3 in the guest, ≈ 1.45 on the host).
+  makedumpfile-vtd's own work is O(tables + watched pages): reading the
+  kernel's BTF (≈ 5 MB) and kallsyms (≈ 150 k symbols) out of the dump,
+  locating the IOMMU state, walking the tables and reading the ≈ 4.5 k
+  watched pages twice — ≈ 50–70 ms on the host, ≈ 0.7 s under TCG —
+  while makedumpfile's is O(RAM): 0.14 s on the host for a 1 GiB guest.  On
+  a machine with tens of GiB makedumpfile takes seconds to minutes and the
+  ratio falls toward 1; on these guests, only doing less (lazily decoding
+  kallsyms, a smaller BTF parse) would reach 1.05.  A large sparse
+  synthetic input for the ratio is not possible with the real makedumpfile:
+  it needs a real kernel's memory-management metadata to filter.
+""")
     print("written to %s" % OUT)
 
 
