@@ -29,6 +29,7 @@ lines and "SKIP name: reason" lines, which are not counted), then
   no-vmlinux-M-{kdump,flat,elf}  every command's JSON from the dump's BTF + kallsyms
                            equals its JSON with the vmlinux
   scan-M-{kdump,flat}      the structural scan puts the kernel's root table first
+  valgrind-M               vtd check/marks/scan under memcheck: clean
   makedumpfile-vtd-kills-M its helper failed or killed at every step: plain
                            makedumpfile's dump byte for byte
   makedumpfile-vtd-M-{kdump,flat}  what makedumpfile-vtd wrote in the capture kernel:
@@ -753,6 +754,23 @@ def check_makedumpfile_vtd(R, mode, rdir, vmlinux, gt, oracle):
                     if kind == "kdump" else "", ratio))
 
 
+def check_valgrind(R, mode, rdir, vmlinux):
+    """valgrind memcheck finds nothing in vtd over the real dumps: no invalid
+    read or write, no use of uninitialised memory, no leak."""
+    vtd = os.environ.get("VTD", "build/vtd")
+    p, n = [], 0
+    for kind in ("kdump", "flat", "elf"):
+        dump = os.path.join(rdir, DUMPS[kind][0])
+        for words in (["check"], ["marks"], ["scan", "1"]) if kind != "elf" else (["check"],):
+            rc, out, err, secs = run(["valgrind", "-q", "--error-exitcode=99", "--leak-check=full",
+                                      "--errors-for-leak-kinds=definite,indirect", vtd, "--no-vmlinux",
+                                      "--json", dump] + words, 900)
+            n += 1
+            if rc not in (0, 1):
+                p.append("%s %s: exit %d: %s" % (kind, " ".join(words), rc, tail(err, 6)))
+    R.check("valgrind-%s" % mode, not p, "; ".join(p[:2]), "%d runs of vtd under memcheck, clean" % n)
+
+
 def compare_vtd_log(R, mode, rdir, vmlinux):
     """vtd log (the printk ring buffer) must equal makedumpfile --dump-dmesg
     of the same crashed kernel, byte for byte, on every dump format."""
@@ -936,6 +954,7 @@ def main():
         check_no_vmlinux(R, mode, c["rdir"], c["vmlinux"])
         check_makedumpfile_vtd(R, mode, c["rdir"], c["vmlinux"], gt, o)
         check_makedumpfile_vtd_kills(R, mode, c["rdir"], c["vmlinux"])
+        check_valgrind(R, mode, c["rdir"], c["vmlinux"])
         compare_crash_vtd(R, mode, c["rdir"], c["vmlinux"])
     pool.shutdown()
     print("INFO checks took %.1fs" % (time.monotonic() - t0))
