@@ -67,6 +67,7 @@ static int elf_check(int fd, const char *path, char *err, size_t errlen)
 	if (phentsize != 56 || phoff > size || (uint64_t)phnum * 56 > size - phoff)
 		return snprintf(err, errlen, "%s: ELF program headers (%u at 0x%" PRIx64 ") are not in "
 				"the file (%" PRIu64 " bytes)", path, phnum, phoff, size), -1;
+	unsigned nload = 0;
 	for (unsigned i = 0; i < phnum; i++) {
 		uint32_t type;
 		uint64_t off, filesz;
@@ -80,7 +81,12 @@ static int elf_check(int fd, const char *path, char *err, size_t errlen)
 					" bytes at 0x%" PRIx64 ", beyond the end of the file (%" PRIu64
 					" bytes): truncated or corrupt", path, i, type == 1 ? "PT_LOAD" : "PT_NOTE",
 					filesz, off, size), -1;
+		nload += type == 1 && filesz;
 	}
+	/* (libkdumpfile 0.5.1 dereferences NULL on an ELF without memory) */
+	if (!nload)
+		return snprintf(err, errlen, "%s: an ELF file without memory (no PT_LOAD with data): not a vmcore",
+				path), -1;
 	return 0;
 }
 
