@@ -505,6 +505,8 @@ struct mock *mock_kernel_add(struct scn *s, const char *vmlinux, char *err, size
 	}
 	m->kaslr = KASLR;
 	m->page_offset_base = PAGE_OFFSET;
+	m->slab_start = base + kpages * IMG_PAGE;
+	m->slab_end = k.end_obj;
 	/* pa = va - START_KERNEL_MAP + phys_base for the runtime (KASLR'd) va */
 	m->phys_base = k.kpa - (kva(k.y.lo) - START_KERNEL_MAP);
 	snprintf(m->build_id, sizeof(m->build_id), "%s", k.y.build_id);

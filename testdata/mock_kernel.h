@@ -30,6 +30,10 @@ struct mock {
 	unsigned nlog;             /* records in the log */
 	unsigned nshadows;         /* IRTE shadows (intel_ir_data) written */
 	char build_id[80];
+	/* where the kernel objects live (the "slab"): [slab_start, slab_end);
+	 * a dump that leaves these pages out lost the IOMMU state, as
+	 * makedumpfile 1.7.2 -d 31 does on Linux 6.12 (issue 10) */
+	uint64_t slab_start, slab_end;
 };
 
 /* Add the mock kernel to s (its image and dump info).  NULL with a message
