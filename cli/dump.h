@@ -17,6 +17,8 @@ struct vtd_mem dump_mem(struct dump *d);
 int dump_vmcoreinfo(struct dump *d, const char *key, char *val, size_t len);
 /* One past the highest page frame the dump describes (0 if unknown). */
 uint64_t dump_max_pfn(struct dump *d);
+/* The dump level makedumpfile recorded (kdump-compressed), or -1 (ELF). */
+int dump_dump_level(const struct dump *d);
 /* "elf", "diskdump", "flattened" */
 const char *dump_format(const struct dump *d);
 

@@ -96,6 +96,7 @@ struct session {
 	struct kinfo_dump k;
 	struct vtd_kstate *ks;
 	struct vtd_unit *units;
+	char lost[900];          /* the kernel's IOMMU state is not in the dump: why */
 };
 
 static void session_close(struct session *s)
@@ -164,6 +165,25 @@ static int session_open(struct session *s, const char *dumpf, const struct ksour
 	if (vtd_kstate_load(&s->mem, &s->k.ki, &s->ks, &e)) {
 		char b[600];
 		vtd_error_str(&e, b, sizeof(b));
+		if (e.code == VTD_E_READ && strstr(e.msg, "excluded page")) {
+			/* the structures were filtered out when the dump was
+			 * written: say so, and go on with the tables (issue 10) */
+			int lv = dump_dump_level(s->d);
+			char lvs[300];
+			if (lv >= 0)
+				snprintf(lvs, sizeof(lvs), "dump level %d excluded it; -d %d (keeping user "
+					 "pages) would have kept it if the makedumpfile that wrote the dump does "
+					 "not support this kernel and took its slab pages for user pages; "
+					 "makedumpfile-vtd keeps it", lv, lv & ~8);
+			else
+				snprintf(lvs, sizeof(lvs), "the dump left it out; makedumpfile-vtd keeps it");
+			snprintf(s->lost, sizeof(s->lost), "the crashed kernel's IOMMU state is not in the "
+				 "dump (%s): %.400s", lvs, b);
+			fprintf(stderr, "vtd: %s: %s. Going on with what the dump holds: the VT-d tables "
+				"the structural scan finds (unit names, domains, devices, IRTE shadows and "
+				"the log are missing)\n", dumpf, s->lost);
+			return -2;
+		}
 		fprintf(stderr, "vtd: %s: cannot locate the IOMMU state: %s\n", dumpf, b);
 		return -1;
 	}
@@ -342,8 +362,8 @@ static int scan_units(struct session *ss, const char *dumpf, struct vtd_cmdctx *
 		if (r.v[i].bad || dup)
 			continue;
 		raw_unit(&(*units)[n++], r.v[i].pa, r.v[i].scalable, cap, ecap, 0, 0);
-		fprintf(stderr, "vtd: %s: no kernel information; working from the root table the "
-			"structural scan found at 0x%" PRIx64 " (%s, score %ld)\n", dumpf, r.v[i].pa,
+		fprintf(stderr, "vtd: %s: working from the root table the structural scan found at "
+			"0x%" PRIx64 " (%s, score %ld)\n", dumpf, r.v[i].pa,
 			r.v[i].scalable ? "scalable" : "legacy", r.v[i].score);
 	}
 	vtd_scan_result_free(&r);
@@ -453,6 +473,7 @@ int main(int argc, char **argv)
 		if (scan_units(&ss, dumpf, &ctx, cap, ecap, &units))
 			goto out;
 		ctx.units = units;
+		ctx.lost = ss.lost[0] ? ss.lost : NULL;
 	} else {
 		goto out;
 	}

@@ -35,6 +35,9 @@ struct vtd_cmdctx {
 	uint64_t max_pfn;              /* the dump's extent, when the kernel's max_pfn
 					* is not known (bounds the context-table search
 					* and the scan) */
+	/* The kernel's IOMMU state is not in the dump (why, in words), or NULL:
+	 * check reports it as an error finding. */
+	const char *lost;
 	/* scan: called every 4096 page frames (a terminal's progress line), or NULL */
 	void (*progress)(void *arg, uint64_t pfn, uint64_t max_pfn);
 	void *progress_arg;
