@@ -184,7 +184,7 @@ def main():
 - **Peak RSS, 1 TiB sparse vs 1 GiB, within 10 %**: met (the kdump reader
   keeps the page bitmap in the file).
 - **Capture overhead (makedumpfile-vtd / makedumpfile), ≤ 1.05**: met for the
-  flattened stream (Debian's `-F -c`), not for the uncompressed-lzo `-l`
+  flattened stream (Debian's `-F -c`), not for the lzo-compressed `-l`
   file on these 1 GiB guests (≈ 1.3 in the guest, ≈ 1.45 on the host).
   makedumpfile-vtd's own work is O(tables + watched pages): reading the
   kernel's BTF (≈ 5 MB) and kallsyms (≈ 150 k symbols) out of the dump,
