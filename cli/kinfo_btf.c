@@ -88,6 +88,14 @@ static struct kinfo_btf *wrap(struct btf *btf, const char *what, char *err, size
 
 struct kinfo_btf *kinfo_btf_new(const void *data, size_t len, char *err, size_t errlen)
 {
+	/* libbpf reads struct btf_type (4-byte aligned) straight from the type
+	 * section and does not check where the header puts it (fuzz_btf) */
+	const struct btf_header *h = data;
+	if (len < sizeof(*h) || h->magic != BTF_MAGIC || h->hdr_len % 4 || h->type_off % 4 ||
+	    h->type_len % 4 || h->hdr_len < sizeof(*h)) {
+		snprintf(err, errlen, "BTF data: not BTF (bad magic, or a section not 4-byte aligned)");
+		return NULL;
+	}
 	libbpf_set_print(quiet);
 	errno = 0;
 	return wrap(len > UINT32_MAX ? NULL : btf__new(data, (__u32)len), "BTF data", err, errlen);

@@ -21,10 +21,10 @@ for t in "$@"; do
 	[ "$t" = fuzz_btf ] && max=65536; [ "$t" = fuzz_kallsyms ] && max=65536
 	if "$fz/$t" -max_total_time="$secs" -timeout=20 -rss_limit_mb=2560 -max_len=$max \
 		-artifact_prefix="$fz/crashes/$t/" -print_final_stats=1 $dirs >"$log" 2>&1; then
-		echo "PASS fuzz/$t: $(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$') runs in ${secs}s, corpus $(ls "$fz/corpus/$t" | wc -l)"
+		echo "PASS fuzz/$t: $(grep -ao 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$') runs in ${secs}s, corpus $(ls "$fz/corpus/$t" | wc -l)"
 		pass=$((pass + 1))
 	else
-		echo "FAIL fuzz/$t: $(grep -m1 -E 'ERROR:|runtime error|Timeout|out-of-memory' "$log") (artifacts in $fz/crashes/$t, log $log)"
+		echo "FAIL fuzz/$t: $(grep -a -m1 -E 'ERROR:|runtime error|Timeout|out-of-memory' "$log") (artifacts in $fz/crashes/$t, log $log)"
 		fail=$((fail + 1))
 	fi
 done
