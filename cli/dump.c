@@ -73,9 +73,20 @@ static int elf_check(int fd, const char *path, char *err, size_t errlen)
 		uint64_t off, filesz;
 		if (pread(fd, ph, 56, (off_t)(phoff + 56ull * i)) != 56)
 			return snprintf(err, errlen, "%s: ELF program header %u unreadable", path, i), -1;
+		uint64_t paddr, memsz;
 		memcpy(&type, ph, 4);
 		memcpy(&off, ph + 8, 8);
+		memcpy(&paddr, ph + 24, 8);
 		memcpy(&filesz, ph + 32, 8);
+		memcpy(&memsz, ph + 40, 8);
+		/* (libkdumpfile 0.5.1 also crashes on an empty PT_NOTE and on
+		 * segments beyond the physical address space: fuzz_dumpfile) */
+		if (type == 4 && !filesz)
+			return snprintf(err, errlen, "%s: ELF program header %u: an empty PT_NOTE", path, i), -1;
+		if (type == 1 && (paddr >> 52 || memsz >> 52 || (paddr + memsz) >> 52))
+			return snprintf(err, errlen, "%s: ELF program header %u: PT_LOAD at physical 0x%" PRIx64
+					" (+0x%" PRIx64 ") is beyond the 52-bit physical address space", path, i,
+					paddr, memsz), -1;
 		if ((type == 1 || type == 4) && (off > size || filesz > size - off))
 			return snprintf(err, errlen, "%s: ELF program header %u (%s) claims 0x%" PRIx64
 					" bytes at 0x%" PRIx64 ", beyond the end of the file (%" PRIu64
