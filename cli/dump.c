@@ -59,6 +59,14 @@ static int elf_check(int fd, const char *path, char *err, size_t errlen)
 		return snprintf(err, errlen, "%s: ELF header truncated", path), -1;
 	if (h[4] != 2 || h[5] != 1)
 		return snprintf(err, errlen, "%s: not a little-endian ELF64 dump", path), -1;
+	uint16_t etype, emachine;
+	memcpy(&etype, h + 16, 2);
+	memcpy(&emachine, h + 18, 2);
+	/* x86-64 vmcores only (libkdumpfile 0.5.1 crashes on some other
+	 * machines' headers: fuzz_dumpfile) */
+	if (etype != 4 || emachine != 62)
+		return snprintf(err, errlen, "%s: not an x86-64 ELF core file (e_type %u, e_machine %u)",
+				path, etype, emachine), -1;
 	uint64_t phoff, size = (uint64_t)st.st_size;
 	uint16_t phentsize, phnum;
 	memcpy(&phoff, h + 32, 8);
