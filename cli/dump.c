@@ -4,7 +4,6 @@
 
 #include <fcntl.h>
 #include <inttypes.h>
-#include <libkdumpfile/kdumpfile.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,42 +11,22 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* An ELF dump's memory: its PT_LOAD segments with file data. */
+struct seg { uint64_t pa, filesz, off; };
+
 struct dump {
 	int fd;
-	kdump_ctx_t *ctx;
+	struct seg *segs;        /* ELF: sorted by pa */
+	size_t nsegs;
+	uint64_t elf_max_pfn;
+
 	struct diskdump *flat;   /* kdump-compressed files and flattened
 				  * streams: our own reader */
-	kdump_bmp_t *pagemap;    /* pages the file carries */
+
 	char format[32];
 	char *vmcoreinfo;        /* raw text, NUL-terminated */
 };
 
-static int kdf_read(void *ctx, uint64_t pa, void *buf, size_t len, char *why, size_t whylen)
-{
-	struct dump *d = ctx;
-	size_t got = len;
-	/* libkdumpfile 0.5.1's ELF reader returns zeros for a page in a gap
-	 * just before a PT_LOAD that starts within the next page: trust the
-	 * file's page map, not the read. */
-	for (uint64_t pfn = pa >> 12; d->pagemap && len && pfn <= (pa + len - 1) >> 12; pfn++) {
-		kdump_addr_t idx = pfn;
-		if (kdump_bmp_find_set(d->pagemap, &idx) != KDUMP_OK || idx != pfn) {
-			/* makedumpfile -E drops all-zero pages as well as filtered ones */
-			snprintf(why, whylen, "excluded page (not in the dump%s) at 0x%" PRIx64,
-				 strcmp(d->format, "elf") ? "" : "; an ELF dump also leaves out all-zero pages",
-				 pfn << 12);
-			return -1;
-		}
-	}
-	kdump_status st = kdump_read(d->ctx, KDUMP_KPHYSADDR, pa, buf, &got);
-	if (st == KDUMP_OK && got == len)
-		return 0;
-	if (st == KDUMP_ERR_NODATA)
-		snprintf(why, whylen, "excluded page (not in the dump) at 0x%" PRIx64, pa + got);
-	else
-		snprintf(why, whylen, "%s", kdump_get_err(d->ctx));
-	return -1;
-}
 
 /* Every program header of an ELF64 dump inside the file: libkdumpfile
  * trusts p_filesz (a huge one is a huge allocation; past the end, garbage). */
@@ -109,11 +88,118 @@ static int elf_check(int fd, const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+static int cmp_seg(const void *a, const void *b)
+{
+	const struct seg *x = a, *y = b;
+	return x->pa < y->pa ? -1 : x->pa > y->pa;
+}
+
+/* ELF dumps through our own reader too (libkdumpfile 0.5.1 crashed on
+ * fuzzed ELF headers): the PT_LOAD segments with data, and VMCOREINFO from
+ * the PT_NOTE notes.  elf_check() has bounded every header already. */
+static int elf_load(struct dump *d, const char *path, char *err, size_t errlen)
+{
+	uint8_t h[64], ph[56];
+	uint64_t phoff;
+	uint16_t phnum;
+	if (pread(d->fd, h, 64, 0) != 64)
+		return snprintf(err, errlen, "%s: ELF header unreadable", path), -1;
+	memcpy(&phoff, h + 32, 8);
+	memcpy(&phnum, h + 56, 2);
+	d->segs = calloc(phnum ? phnum : 1, sizeof(*d->segs));
+	if (!d->segs)
+		return snprintf(err, errlen, "out of memory"), -1;
+	for (unsigned i = 0; i < phnum; i++) {
+		uint32_t type;
+		uint64_t off, pa, filesz, memsz;
+		if (pread(d->fd, ph, 56, (off_t)(phoff + 56ull * i)) != 56)
+			return snprintf(err, errlen, "%s: ELF program header %u unreadable", path, i), -1;
+		memcpy(&type, ph, 4);
+		memcpy(&off, ph + 8, 8);
+		memcpy(&pa, ph + 24, 8);
+		memcpy(&filesz, ph + 32, 8);
+		memcpy(&memsz, ph + 40, 8);
+		if (type == 1) {
+			if ((pa + memsz + 4095) / 4096 > d->elf_max_pfn)
+				d->elf_max_pfn = (pa + memsz + 4095) / 4096;
+			if (filesz)
+				d->segs[d->nsegs++] = (struct seg){ pa, filesz, off };
+		} else if (type == 4 && !d->vmcoreinfo && filesz <= (64u << 20)) {
+			uint8_t *n = malloc(filesz);
+			if (!n || pread(d->fd, n, filesz, (off_t)off) != (ssize_t)filesz) {
+				free(n);
+				return snprintf(err, errlen, "%s: ELF notes unreadable", path), -1;
+			}
+			for (uint64_t o = 0; o + 12 <= filesz;) {
+				uint32_t nsz, dsz;
+				memcpy(&nsz, n + o, 4);
+				memcpy(&dsz, n + o + 4, 4);
+				uint64_t name = o + 12, desc = name + ((nsz + 3ull) & ~3ull);
+				if (desc > filesz || dsz > filesz - desc)
+					break;
+				if (nsz == 11 && !memcmp(n + name, "VMCOREINFO", 11)) {
+					d->vmcoreinfo = malloc(dsz + 1ull);
+					if (d->vmcoreinfo) {
+						memcpy(d->vmcoreinfo, n + desc, dsz);
+						d->vmcoreinfo[dsz] = 0;
+					}
+					break;
+				}
+				o = desc + ((dsz + 3ull) & ~3ull);
+			}
+			free(n);
+		}
+	}
+	if (d->nsegs)
+		qsort(d->segs, d->nsegs, sizeof(*d->segs), cmp_seg);
+	return 0;
+}
+
+/* The segment holding pa, or NULL. */
+static const struct seg *seg_of(const struct dump *d, uint64_t pa)
+{
+	size_t lo = 0, hi = d->nsegs;
+	while (lo < hi) {                       /* first segment starting after pa */
+		size_t mid = (lo + hi) / 2;
+		if (d->segs[mid].pa <= pa)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* segments may overlap (the kernel text's and RAM's): look back */
+	for (size_t i = lo; i-- > 0;)
+		if (pa - d->segs[i].pa < d->segs[i].filesz)
+			return &d->segs[i];
+	return NULL;
+}
+
+static int elf_read(void *ctx, uint64_t pa, void *buf, size_t len, char *why, size_t whylen)
+{
+	struct dump *d = ctx;
+	uint8_t *p = buf;
+	while (len) {
+		const struct seg *s = seg_of(d, pa);
+		if (!s) {
+			/* makedumpfile -E drops all-zero pages as well as filtered ones */
+			snprintf(why, whylen, "excluded page (not in the dump; an ELF dump also leaves out "
+				 "all-zero pages) at 0x%" PRIx64, pa & ~(uint64_t)4095);
+			return -1;
+		}
+		uint64_t n = s->pa + s->filesz - pa;
+		if (n > len)
+			n = len;
+		if (pread(d->fd, p, n, (off_t)(s->off + (pa - s->pa))) != (ssize_t)n) {
+			snprintf(why, whylen, "read error at file offset 0x%" PRIx64, s->off + (pa - s->pa));
+			return -1;
+		}
+		p += n, pa += n, len -= n;
+	}
+	return 0;
+}
+
 struct dump *dump_open(const char *path, char *err, size_t errlen)
 {
 	struct dump *d = calloc(1, sizeof(*d));
-	const char *s;
-	kdump_attr_t a;
 	if (!d) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
@@ -146,38 +232,9 @@ struct dump *dump_open(const char *path, char *err, size_t errlen)
 	}
 	if (elf_check(d->fd, path, err, errlen))
 		goto fail;
-	d->ctx = kdump_new();
-	/* read(2), never mmap(2): a truncated dump must be an error, not the
-	 * SIGBUS that touching a mapping past the end of the file gives */
-	if (d->ctx)
-		kdump_set_number_attr(d->ctx, KDUMP_ATTR_FILE_MMAP_POLICY, KDUMP_MMAP_NEVER);
-	if (!d->ctx || kdump_open_fd(d->ctx, d->fd) != KDUMP_OK) {
-		snprintf(err, errlen, "%s: not a dump libkdumpfile can read: %s", path,
-			 d->ctx ? kdump_get_err(d->ctx) : "out of memory");
+	if (elf_load(d, path, err, errlen))
 		goto fail;
-	}
-	if (kdump_set_string_attr(d->ctx, "addrxlat.ostype", "linux") != KDUMP_OK) {
-		snprintf(err, errlen, "%s: %s", path, kdump_get_err(d->ctx));
-		goto fail;
-	}
-	if (kdump_get_string_attr(d->ctx, KDUMP_ATTR_FILE_FORMAT, &s) == KDUMP_OK)
-		snprintf(d->format, sizeof(d->format), "%s", s);
-	a.type = KDUMP_BITMAP;
-	if (kdump_get_typed_attr(d->ctx, KDUMP_ATTR_FILE_PAGEMAP, &a) == KDUMP_OK && a.val.bitmap) {
-		d->pagemap = a.val.bitmap;
-		kdump_bmp_incref(d->pagemap);
-	}
-	a.type = KDUMP_BLOB;
-	if (kdump_get_typed_attr(d->ctx, "linux.vmcoreinfo.raw", &a) == KDUMP_OK) {
-		size_t n = kdump_blob_size(a.val.blob);
-		void *p = kdump_blob_pin(a.val.blob);
-		d->vmcoreinfo = malloc(n + 1);
-		if (d->vmcoreinfo) {
-			memcpy(d->vmcoreinfo, p, n);
-			d->vmcoreinfo[n] = 0;
-		}
-		kdump_blob_unpin(a.val.blob);
-	}
+	snprintf(d->format, sizeof(d->format), "elf");
 	return d;
 fail:
 	dump_close(d);
@@ -188,10 +245,7 @@ void dump_close(struct dump *d)
 {
 	if (!d)
 		return;
-	if (d->pagemap)
-		kdump_bmp_decref(d->pagemap);
-	if (d->ctx)
-		kdump_free(d->ctx);
+	free(d->segs);
 	diskdump_close(d->flat);
 	if (d->fd >= 0)
 		close(d->fd);
@@ -206,7 +260,7 @@ static int flat_read(void *ctx, uint64_t pa, void *buf, size_t len, char *why, s
 
 struct vtd_mem dump_mem(struct dump *d)
 {
-	return (struct vtd_mem){ .read = d->flat ? flat_read : kdf_read, .ctx = d };
+	return (struct vtd_mem){ .read = d->flat ? flat_read : elf_read, .ctx = d };
 }
 
 int dump_vmcoreinfo(struct dump *d, const char *key, char *val, size_t len)
@@ -233,8 +287,7 @@ int dump_dump_level(const struct dump *d) { return d->flat ? diskdump_dump_level
 
 uint64_t dump_max_pfn(struct dump *d)
 {
-	kdump_num_t n;
 	if (d->flat)
 		return diskdump_max_pfn(d->flat);
-	return kdump_get_number_attr(d->ctx, "max_pfn", &n) == KDUMP_OK ? (uint64_t)n : 0;
+	return d->elf_max_pfn;
 }

@@ -1,5 +1,8 @@
-/* Dump files as memory sources: ELF and kdump-compressed through
- * libkdumpfile; flattened streams through our own record index. */
+/* Dump files as memory sources, all read by our own code: ELF (PT_LOAD
+ * segments, VMCOREINFO note), kdump-compressed and flattened (cli/diskdump.c).
+ * Every header and bound is checked before use; libkdumpfile 0.5.1, which
+ * used to serve ELF and kdump files, crashed on hostile ones (it remains
+ * the tests' independent reader). */
 #ifndef CLI_DUMP_H
 #define CLI_DUMP_H
 

@@ -1,5 +1,5 @@
-/* The CLI's dump readers (cli/dump.c: libkdumpfile for ELF and kdump files,
- * our own indexed reader for flattened streams) read every generated dump of
+/* The CLI's dump readers (cli/dump.c: our ELF reader, our kdump-compressed
+ * and flattened reader) read every generated dump of
  * every scenario exactly as the generator's image holds it: present pages
  * byte for byte, absent RAM pages as errors, never zeros. */
 #include <dirent.h>
