@@ -98,8 +98,9 @@ static inline uint64_t pasid_flptptr(const struct vtd_pasid_entry *p) { return p
 /* Address width (AW / agaw) <-> levels, Linux agaw_to_level()/agaw_to_width(). */
 static inline unsigned agaw_to_level(unsigned aw)  { return aw + 2; }
 static inline unsigned agaw_to_width(unsigned aw)  { return 30 + 9 * aw; }
-/* SAGAW bit that allows aw. */
-static inline bool cap_sagaw_allows(uint64_t cap, unsigned aw) { return aw < 5 && (cap_sagaw(cap) >> aw & 1); }
+/* SAGAW bit that allows aw.  SAGAW bit 4 is reserved: a unit that sets it
+ * still gets no 6-level tables (found by fuzz_tables). */
+static inline bool cap_sagaw_allows(uint64_t cap, unsigned aw) { return aw <= 3 && (cap_sagaw(cap) >> aw & 1); }
 
 /* Second-level paging entry.  No present bit: present iff R|W. */
 static inline bool dma_pte_read(uint64_t e)      { return e & 1; }
