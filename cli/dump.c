@@ -28,21 +28,28 @@ struct dump {
 };
 
 
-/* Every program header of an ELF64 dump inside the file: libkdumpfile
- * trusts p_filesz (a huge one is a huge allocation; past the end, garbage). */
-static int elf_check(int fd, const char *path, char *err, size_t errlen)
+static int cmp_seg(const void *a, const void *b)
+{
+	const struct seg *x = a, *y = b;
+	return x->pa < y->pa ? -1 : x->pa > y->pa;
+}
+
+/* ELF dumps through our own reader too (libkdumpfile 0.5.1 crashed on
+ * fuzzed ELF headers): the PT_LOAD segments with data, and VMCOREINFO from
+ * the PT_NOTE notes.  Every header is checked as it is read; what a vmcore
+ * never has (another machine, an empty note, memory beyond 52 bits, no
+ * memory at all) is refused, as the fuzzed files libkdumpfile crashed on. */
+static int elf_load(struct dump *d, const char *path, char *err, size_t errlen)
 {
 	uint8_t h[64], ph[56];
 	struct stat st;
-	if (fstat(fd, &st) || pread(fd, h, 64, 0) != 64)
+	if (fstat(d->fd, &st) || pread(d->fd, h, 64, 0) != 64)
 		return snprintf(err, errlen, "%s: ELF header truncated", path), -1;
 	if (h[4] != 2 || h[5] != 1)
 		return snprintf(err, errlen, "%s: not a little-endian ELF64 dump", path), -1;
 	uint16_t etype, emachine;
 	memcpy(&etype, h + 16, 2);
 	memcpy(&emachine, h + 18, 2);
-	/* x86-64 vmcores only (libkdumpfile 0.5.1 crashes on some other
-	 * machines' headers: fuzz_dumpfile) */
 	if (etype != 4 || emachine != 62)
 		return snprintf(err, errlen, "%s: not an x86-64 ELF core file (e_type %u, e_machine %u)",
 				path, etype, emachine), -1;
@@ -54,58 +61,6 @@ static int elf_check(int fd, const char *path, char *err, size_t errlen)
 	if (phentsize != 56 || phoff > size || (uint64_t)phnum * 56 > size - phoff)
 		return snprintf(err, errlen, "%s: ELF program headers (%u at 0x%" PRIx64 ") are not in "
 				"the file (%" PRIu64 " bytes)", path, phnum, phoff, size), -1;
-	unsigned nload = 0;
-	for (unsigned i = 0; i < phnum; i++) {
-		uint32_t type;
-		uint64_t off, filesz;
-		if (pread(fd, ph, 56, (off_t)(phoff + 56ull * i)) != 56)
-			return snprintf(err, errlen, "%s: ELF program header %u unreadable", path, i), -1;
-		uint64_t paddr, memsz;
-		memcpy(&type, ph, 4);
-		memcpy(&off, ph + 8, 8);
-		memcpy(&paddr, ph + 24, 8);
-		memcpy(&filesz, ph + 32, 8);
-		memcpy(&memsz, ph + 40, 8);
-		/* (libkdumpfile 0.5.1 also crashes on an empty PT_NOTE and on
-		 * segments beyond the physical address space: fuzz_dumpfile) */
-		if (type == 4 && !filesz)
-			return snprintf(err, errlen, "%s: ELF program header %u: an empty PT_NOTE", path, i), -1;
-		if (type == 1 && (paddr >> 52 || memsz >> 52 || (paddr + memsz) >> 52))
-			return snprintf(err, errlen, "%s: ELF program header %u: PT_LOAD at physical 0x%" PRIx64
-					" (+0x%" PRIx64 ") is beyond the 52-bit physical address space", path, i,
-					paddr, memsz), -1;
-		if ((type == 1 || type == 4) && (off > size || filesz > size - off))
-			return snprintf(err, errlen, "%s: ELF program header %u (%s) claims 0x%" PRIx64
-					" bytes at 0x%" PRIx64 ", beyond the end of the file (%" PRIu64
-					" bytes): truncated or corrupt", path, i, type == 1 ? "PT_LOAD" : "PT_NOTE",
-					filesz, off, size), -1;
-		nload += type == 1 && filesz;
-	}
-	/* (libkdumpfile 0.5.1 dereferences NULL on an ELF without memory) */
-	if (!nload)
-		return snprintf(err, errlen, "%s: an ELF file without memory (no PT_LOAD with data): not a vmcore",
-				path), -1;
-	return 0;
-}
-
-static int cmp_seg(const void *a, const void *b)
-{
-	const struct seg *x = a, *y = b;
-	return x->pa < y->pa ? -1 : x->pa > y->pa;
-}
-
-/* ELF dumps through our own reader too (libkdumpfile 0.5.1 crashed on
- * fuzzed ELF headers): the PT_LOAD segments with data, and VMCOREINFO from
- * the PT_NOTE notes.  elf_check() has bounded every header already. */
-static int elf_load(struct dump *d, const char *path, char *err, size_t errlen)
-{
-	uint8_t h[64], ph[56];
-	uint64_t phoff;
-	uint16_t phnum;
-	if (pread(d->fd, h, 64, 0) != 64)
-		return snprintf(err, errlen, "%s: ELF header unreadable", path), -1;
-	memcpy(&phoff, h + 32, 8);
-	memcpy(&phnum, h + 56, 2);
 	d->segs = calloc(phnum ? phnum : 1, sizeof(*d->segs));
 	if (!d->segs)
 		return snprintf(err, errlen, "out of memory"), -1;
@@ -119,6 +74,17 @@ static int elf_load(struct dump *d, const char *path, char *err, size_t errlen)
 		memcpy(&pa, ph + 24, 8);
 		memcpy(&filesz, ph + 32, 8);
 		memcpy(&memsz, ph + 40, 8);
+		if (type == 4 && !filesz)
+			return snprintf(err, errlen, "%s: ELF program header %u: an empty PT_NOTE", path, i), -1;
+		if (type == 1 && (pa >> 52 || memsz >> 52 || (pa + memsz) >> 52))
+			return snprintf(err, errlen, "%s: ELF program header %u: PT_LOAD at physical 0x%" PRIx64
+					" (+0x%" PRIx64 ") is beyond the 52-bit physical address space", path, i,
+					pa, memsz), -1;
+		if ((type == 1 || type == 4) && (off > size || filesz > size - off))
+			return snprintf(err, errlen, "%s: ELF program header %u (%s) claims 0x%" PRIx64
+					" bytes at 0x%" PRIx64 ", beyond the end of the file (%" PRIu64
+					" bytes): truncated or corrupt", path, i, type == 1 ? "PT_LOAD" : "PT_NOTE",
+					filesz, off, size), -1;
 		if (type == 1) {
 			if ((pa + memsz + 4095) / 4096 > d->elf_max_pfn)
 				d->elf_max_pfn = (pa + memsz + 4095) / 4096;
@@ -150,8 +116,10 @@ static int elf_load(struct dump *d, const char *path, char *err, size_t errlen)
 			free(n);
 		}
 	}
-	if (d->nsegs)
-		qsort(d->segs, d->nsegs, sizeof(*d->segs), cmp_seg);
+	if (!d->nsegs)
+		return snprintf(err, errlen, "%s: an ELF file without memory (no PT_LOAD with data): "
+				"not a vmcore", path), -1;
+	qsort(d->segs, d->nsegs, sizeof(*d->segs), cmp_seg);
 	return 0;
 }
 
@@ -213,9 +181,9 @@ struct dump *dump_open(const char *path, char *err, size_t errlen)
 	char sig[16] = "";
 	bool got = pread(d->fd, sig, sizeof(sig), 0) == (ssize_t)sizeof(sig);
 	/* kdump-compressed (plain or flattened): our own reader, which checks
-	 * every header, bitmap and descriptor bound and names what is wrong;
-	 * libkdumpfile 0.5.1 crashes on some malformed ones (fuzzing, hostile
-	 * tests) and serves the ELF dumps */
+	 * every header, bitmap and descriptor bound and names what is wrong
+	 * (libkdumpfile 0.5.1 crashed on some malformed ones: fuzzing, hostile
+	 * tests) */
 	if (got && (!strcmp(sig, "makedumpfile") || !memcmp(sig, "KDUMP   ", 8))) {
 		d->flat = diskdump_open(path, err, errlen);
 		if (!d->flat)
@@ -230,8 +198,6 @@ struct dump *dump_open(const char *path, char *err, size_t errlen)
 			 "flattened (makedumpfile)%s", path, got ? "" : ": too short");
 		goto fail;
 	}
-	if (elf_check(d->fd, path, err, errlen))
-		goto fail;
 	if (elf_load(d, path, err, errlen))
 		goto fail;
 	snprintf(d->format, sizeof(d->format), "elf");
