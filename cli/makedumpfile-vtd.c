@@ -368,23 +368,6 @@ static int compare(struct helper *h, size_t *changed)
 	return 0;
 }
 
-static int add_finding(struct vtd_analysis *a, enum vtd_severity sev, const char *kind, const char *text)
-{
-	struct vtd_finding *nf = realloc(a->findings, (a->nfindings + 1) * sizeof(*nf));
-	if (!nf)
-		return -1;
-	a->findings = nf;
-	struct vtd_finding *f = &nf[a->nfindings++];
-	memset(f, 0, sizeof(*f));
-	f->sev = sev;
-	snprintf(f->kind, sizeof(f->kind), "%s", kind);
-	f->segment = f->sid = -1;
-	f->pasid = VTD_NO_PASID;
-	f->pa = VTD_NOADDR;
-	snprintf(f->text, sizeof(f->text), "%.319s", text);
-	return 0;
-}
-
 static int write_all(int fd, const void *p, size_t n)
 {
 	const char *c = p;
@@ -411,7 +394,11 @@ static int patch(struct helper *h, size_t changed, double secs)
 		 "hardware- and DMA-writable), %zu over the %" PRIu64 " MiB bound not watched, "
 		 "%zu changed while makedumpfile ran (%.1fs)", VERSION, h->s.n, h->s.skipped,
 		 c->snapshot_bytes >> 20, changed, secs);
-	if (add_finding(h->a, changed || h->s.skipped ? VTD_SEV_WARNING : VTD_SEV_INFO, "capture", text))
+	struct vtd_finding f = { .sev = changed || h->s.skipped ? VTD_SEV_WARNING : VTD_SEV_INFO,
+				 .segment = -1, .sid = -1, .pasid = VTD_NO_PASID, .pa = VTD_NOADDR };
+	snprintf(f.kind, sizeof(f.kind), "capture");
+	snprintf(f.text, sizeof(f.text), "%.319s", text);
+	if (vtd_analysis_add_finding(h->a, &f))
 		return snprintf(h->why, sizeof(h->why), "out of memory"), -1;
 	if (point("patch"))
 		return snprintf(h->why, sizeof(h->why), "failpoint patch"), -1;

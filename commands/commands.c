@@ -1219,18 +1219,12 @@ static int cmd_check(struct cmd *k)
 	if (!a)
 		return 2;
 	if (k->c->lost && k->an) {
-		struct vtd_finding *nf = realloc(k->an->findings, (k->an->nfindings + 1) * sizeof(*nf));
-		if (nf) {
-			struct vtd_finding *f = &nf[k->an->nfindings++];
-			memset(f, 0, sizeof(*f));
-			f->sev = VTD_SEV_ERROR;
-			snprintf(f->kind, sizeof(f->kind), "kernel-state-lost");
-			f->segment = f->sid = -1;
-			f->pasid = VTD_NO_PASID;
-			f->pa = VTD_NOADDR;
-			snprintf(f->text, sizeof(f->text), "%.319s", k->c->lost);
-			k->an->findings = nf;
-		}
+		struct vtd_finding f = { .sev = VTD_SEV_ERROR, .segment = -1, .sid = -1,
+					 .pasid = VTD_NO_PASID, .pa = VTD_NOADDR };
+		snprintf(f.kind, sizeof(f.kind), "kernel-state-lost");
+		snprintf(f.text, sizeof(f.text), "%.319s", k->c->lost);
+		if (vtd_analysis_add_finding(k->an, &f))
+			return usage_err(k, "out of memory");
 	}
 	unsigned nerr = 0;
 	for (size_t i = 0; i < a->nfindings; i++)

@@ -243,11 +243,8 @@ static int parse_finding(struct vtd_analysis *a, const struct line *l, struct vt
 	if (need(err, l, "text", &t))
 		return -1;
 	snprintf(f.text, sizeof(f.text), "%s", t);
-	struct vtd_finding *nf = realloc(a->findings, (a->nfindings + 1) * sizeof(*nf));
-	if (!nf)
+	if (vtd_analysis_add_finding(a, &f))
 		return vtd_error_set(err, VTD_E_NOMEM, "out of memory");
-	a->findings = nf;
-	nf[a->nfindings++] = f;
 	return 0;
 }
 

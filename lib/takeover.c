@@ -30,30 +30,25 @@ static void finding(struct an *x, enum vtd_severity sev, const char *kind, size_
 static void finding(struct an *x, enum vtd_severity sev, const char *kind, size_t ui, int sid,
 		    int64_t pasid, uint64_t pa, const char *fmt, ...)
 {
-	struct vtd_analysis *a = x->a;
-	struct vtd_finding *nf = realloc(a->findings, (a->nfindings + 1) * sizeof(*nf));
-	if (!nf) {
-		x->nomem = 1;
-		return;
-	}
-	a->findings = nf;
-	struct vtd_finding *f = &nf[a->nfindings++];
-	memset(f, 0, sizeof(*f));
-	f->sev = sev;
-	snprintf(f->kind, sizeof(f->kind), "%s", kind);
+	struct vtd_finding f;
+	memset(&f, 0, sizeof(f));
+	f.sev = sev;
+	snprintf(f.kind, sizeof(f.kind), "%s", kind);
 	if (ui < x->nunits) {
-		snprintf(f->unit, sizeof(f->unit), "%s", x->units[ui].name);
-		f->segment = sid >= 0 ? x->units[ui].segment : -1;
+		snprintf(f.unit, sizeof(f.unit), "%s", x->units[ui].name);
+		f.segment = sid >= 0 ? x->units[ui].segment : -1;
 	} else {
-		f->segment = -1;
+		f.segment = -1;
 	}
-	f->sid = sid;
-	f->pasid = pasid;
-	f->pa = pa;
+	f.sid = sid;
+	f.pasid = pasid;
+	f.pa = pa;
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(f->text, sizeof(f->text), fmt, ap);
+	vsnprintf(f.text, sizeof(f.text), fmt, ap);
 	va_end(ap);
+	if (vtd_analysis_add_finding(x->a, &f))
+		x->nomem = 1;
 }
 
 static void mark(struct an *x, unsigned reason, uint64_t pa, uint64_t len, size_t ui, int sid,
@@ -619,6 +614,16 @@ int vtd_analyze(const struct vtd_mem *mem, const struct vtd_kstate *ks,
 	}
 	vtd_marks_sort(&a->marks);
 	*out = a;
+	return 0;
+}
+
+int vtd_analysis_add_finding(struct vtd_analysis *a, const struct vtd_finding *f)
+{
+	struct vtd_finding *nf = realloc(a->findings, (a->nfindings + 1) * sizeof(*nf));
+	if (!nf)
+		return -1;
+	a->findings = nf;
+	nf[a->nfindings++] = *f;
 	return 0;
 }
 

@@ -122,6 +122,8 @@ int vtd_analyze(const struct vtd_mem *mem, const struct vtd_kstate *ks,
 		const struct vtd_analyze_opts *opts, struct vtd_analysis **out,
 		struct vtd_error *err);
 void vtd_analysis_free(struct vtd_analysis *a);
+/* Append a copy of f to a's findings: 0, or -1 (out of memory). */
+int vtd_analysis_add_finding(struct vtd_analysis *a, const struct vtd_finding *f);
 /* Once the restorations are applied to an image: a RESTORED mark for each
  * (the record then says which pages hold originals). */
 int vtd_analysis_mark_restored(struct vtd_analysis *a);
