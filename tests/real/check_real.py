@@ -389,6 +389,18 @@ def compare_crash_vtd(R, mode, rdir, vmlinux):
             ", ".join(diff), tail(out + err)), "%d commands identical to the CLI" % len(cmds))
 
 
+def dma_misses(gt, nic_bdf, dw):
+    """The ground truth's post-takeover DMA packets whose page is not in a
+    DMA_WRITABLE mark (vtd marks JSON rows) of the NIC that wrote it."""
+    iv = [(int(m["pfn"], 16), int(m["pfn"], 16) + m["pages"], m["bdf"]) for m in dw]
+    miss = []
+    for hit in gt.get("post_takeover_dma", []):
+        pfn, want = int(hit["page"], 16) >> 12, nic_bdf.get(hit["nic"])
+        if not any(s <= pfn < e and b == want for s, e, b in iv):
+            miss.append("packet %d (%s) page %s" % (hit["seq"], hit["nic"], hit["page"]))
+    return miss
+
+
 def check_takeover(R, mode, rdir, vmlinux, gt, oracle):
     """Takeover analysis on an upstream (6.1, copying) takeover: nothing to
     restore, nothing written by the takeover, and every page a NIC wrote
@@ -421,12 +433,9 @@ def check_takeover(R, mode, rdir, vmlinux, gt, oracle):
         if gt is None or not nic_bdf:
             R.fail(name, "needs ground-truth.json and the oracle's devices")
             continue
-        iv = [(int(m["pfn"], 16), int(m["pfn"], 16) + m["pages"], m["bdf"]) for m in dw]
-        miss, counts = [], {}
+        miss = dma_misses(gt, nic_bdf, dw)
+        counts = {}
         for hit in gt["post_takeover_dma"]:
-            pfn, want = int(hit["page"], 16) >> 12, nic_bdf.get(hit["nic"])
-            if not any(s <= pfn < e and b == want for s, e, b in iv):
-                miss.append("packet %d (%s) page %s" % (hit["seq"], hit["nic"], hit["page"]))
             counts[hit["nic"]] = counts.get(hit["nic"], 0) + 1
         if not gt["post_takeover_dma"]:
             miss.append("no post-takeover DMA in the ground truth")
@@ -687,8 +696,10 @@ def check_makedumpfile_vtd(R, mode, rdir, vmlinux, gt, oracle):
         if rc != 0 or "RELEASE:" not in out:
             p.append("crash: exit %d %s" % (rc, tail(err)))
         if kind == "kdump":
-            rc, out, err, _ = run(["makedumpfile", "--dump-dmesg", dump,
-                                   os.path.join(rdir, "vtd-kdump-dmesg.txt")], 600)
+            dmesg = os.path.join(rdir, "vtd-kdump-dmesg.txt")
+            if os.path.exists(dmesg):                  # makedumpfile will not overwrite it
+                os.unlink(dmesg)
+            rc, out, err, _ = run(["makedumpfile", "--dump-dmesg", dump, dmesg], 600)
             if rc != 0:
                 p.append("makedumpfile --dump-dmesg: exit %d %s" % (rc, tail(err)))
             rc, out, err, _ = run([PY, "-c", "import drgn,sys; pr=drgn.Program(); "
@@ -709,15 +720,10 @@ def check_makedumpfile_vtd(R, mode, rdir, vmlinux, gt, oracle):
                 os.unlink(r_out)
         # the ground truth's DMA pages, in the record
         dw = [m for m in mk.get("marks", []) if m["reason"] == "DMA_WRITABLE"]
-        iv = [(int(m["pfn"], 16), int(m["pfn"], 16) + m["pages"], m["bdf"]) for m in dw]
         watched = [(int(m["pfn"], 16), int(m["pfn"], 16) + m["pages"]) for m in mk.get("marks", [])
                    if m["reason"] in ("DMA_WRITABLE", "TABLE", "HW_WRITABLE")]
         changed = [m for m in mk.get("marks", []) if m["reason"] == "CHANGED"]
-        miss = []
-        for hit in (gt or {}).get("post_takeover_dma", []):
-            pfn, want = int(hit["page"], 16) >> 12, nic_bdf.get(hit["nic"])
-            if not any(s <= pfn < e and b == want for s, e, b in iv):
-                miss.append("packet %d page %s" % (hit["seq"], hit["page"]))
+        miss = dma_misses(gt or {}, nic_bdf, dw)
         if not gt or not nic_bdf:
             p.append("needs ground-truth.json and the oracle's devices")
         if miss:
