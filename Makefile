@@ -51,11 +51,11 @@ ifneq ($(SAN),1)
 all: $(O)/vtd.so
 tests: $(O)/vtd.so
 endif
-$(O)/vtd.so: plugin/vtd.c $(O)/commands/commands.o $(O)/commands/sink.o $(O)/libvtd.a \
+$(O)/vtd.so: plugin/vtd.c $(O)/commands/commands.o $(O)/commands/sink.o $(O)/commands/lost.o $(O)/libvtd.a \
 		$(O)/libnoteread.a $(wildcard include/vtd/*.h) commands/commands.h cli/image.h
 	$(CC) -Wall -Werror -O2 -g -shared -rdynamic -fPIC -DX86_64 -DGDB_10_2 \
 		-Wl,--exclude-libs,ALL -I/usr/include/crash -Iinclude -I. -o $@ plugin/vtd.c \
-		$(O)/commands/commands.o $(O)/commands/sink.o $(O)/libnoteread.a $(O)/libvtd.a
+		$(O)/commands/commands.o $(O)/commands/sink.o $(O)/commands/lost.o $(O)/libnoteread.a $(O)/libvtd.a
 
 # the record reader alone (no decompressors): crash> vtd reads a dump's marks
 $(O)/libnoteread.a: $(O)/cli/noteread.o
@@ -91,6 +91,12 @@ $(O)/testdata/libtd.a: $(TD_OBJS)
 
 $(O)/vtd-gen: $(O)/testdata/vtd-gen.o $(O)/testdata/libtd.a $(O)/libvtd.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(DUMPLIBS)
+
+# a test helper: kdump files with pages dropped or added (cli/kdump_pages.c)
+$(O)/kdump-pages: $(O)/tests/kdump_pages_tool.o $(O)/cli/kdump_pages.o $(O)/cli/dump.o $(O)/cli/diskdump.o $(O)/libvtd.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(DUMPLIBS)
+$(O)/tests/kdump_pages_tool.o: CFLAGS_ALL += -Icli
+tests: $(O)/kdump-pages
 
 # tests also exercise the CLI's dump readers (cli/dump.c, cli/diskdump.c)
 TEST_CLI_OBJS := $(O)/cli/dump.o $(O)/cli/diskdump.o $(O)/cli/image.o $(O)/cli/noteread.o $(O)/cli/kinfo_dwarf.o $(O)/cli/kinfo_btf.o $(O)/cli/kinfo_dump.o \

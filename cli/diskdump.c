@@ -45,6 +45,7 @@ struct diskdump {
 	struct bmc { uint64_t chunk; uint8_t b[4096]; } *bmc;
 	uint64_t desc_off;
 	int dump_level;          /* kdump_sub_header.dump_level */
+	int header_version;      /* disk_dump_header.header_version */
 	char *vmcoreinfo;
 	uint8_t *cbuf;           /* compressed page buffer */
 	uint64_t cache_pfn;      /* last decompressed page */
@@ -193,6 +194,7 @@ static int load_header(struct diskdump *d, const char *path, char *err, size_t e
 	uint64_t vi_off = le(sub + 32, 8), vi_size = le(sub + 40, 8);
 	d->max_mapnr = le(sub + 96, 8);
 	d->dump_level = (int)le(sub + 8, 4);
+	d->header_version = version;
 	uint64_t half = (uint64_t)bitmap_blocks * d->block_size / 2;
 	if (!d->max_mapnr || d->max_mapnr > (1ull << 40) || (d->max_mapnr + 7) / 8 > half) {
 		snprintf(err, errlen, "%s: max_mapnr %" PRIu64 " does not fit the %u bitmap blocks",
@@ -376,6 +378,7 @@ const char *diskdump_vmcoreinfo(const struct diskdump *d) { return d->vmcoreinfo
 int diskdump_is_flattened(const struct diskdump *d) { return d->flat; }
 uint64_t diskdump_max_pfn(const struct diskdump *d) { return d->max_mapnr; }
 int diskdump_dump_level(const struct diskdump *d) { return d->dump_level; }
+int diskdump_header_version(const struct diskdump *d) { return d->header_version; }
 
 int diskdump_vread(struct diskdump *d, void *buf, size_t len, uint64_t off)
 {

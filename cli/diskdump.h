@@ -24,6 +24,7 @@ int diskdump_is_flattened(const struct diskdump *d);
 uint64_t diskdump_max_pfn(const struct diskdump *d);
 /* The makedumpfile dump level the sub-header records. */
 int diskdump_dump_level(const struct diskdump *d);
+int diskdump_header_version(const struct diskdump *d);
 /* 1 if pfn is present in the dump (2nd bitmap). */
 int diskdump_has_page(const struct diskdump *d, uint64_t pfn);
 /* Bytes [off, off + len) of the kdump file (flattened: as rearranged;

@@ -251,6 +251,11 @@ int dump_vmcoreinfo(struct dump *d, const char *key, char *val, size_t len)
 const char *dump_format(const struct dump *d) { return d->format; }
 int dump_dump_level(const struct dump *d) { return d->flat ? diskdump_dump_level(d->flat) : -1; }
 
+int dump_header_version(const struct dump *d)
+{
+	return d->flat ? diskdump_header_version(d->flat) : -1;
+}
+
 uint64_t dump_max_pfn(struct dump *d)
 {
 	if (d->flat)

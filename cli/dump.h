@@ -22,6 +22,8 @@ int dump_vmcoreinfo(struct dump *d, const char *key, char *val, size_t len);
 uint64_t dump_max_pfn(struct dump *d);
 /* The dump level makedumpfile recorded (kdump-compressed), or -1 (ELF). */
 int dump_dump_level(const struct dump *d);
+/* The kdump-compressed header's version, -1 for ELF dumps. */
+int dump_header_version(const struct dump *d);
 /* "elf", "diskdump", "flattened" */
 const char *dump_format(const struct dump *d);
 

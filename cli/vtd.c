@@ -145,12 +145,33 @@ static int session_kinfo(struct session *s, const char *dumpf, const struct ksou
 	return 0;
 }
 
+/* What wrote the dump, in the words of the lost-state diagnosis. */
+static void dump_writer(const struct dump *d, char *out, size_t n)
+{
+	int v = dump_header_version(d);
+	vtd_writer_words(out, n, v < 0 ? "an ELF dump" : !strcmp(dump_format(d), "flattened") ?
+			 "flattened kdump-compressed" : "kdump-compressed", v);
+}
+
+/* The kernel's IOMMU state is (partly) not in the dump: say so.  -2 (the
+ * caller falls back to the scan) when all of it is lost. */
+static int lost_say(const char *dumpf, const char *why, bool all)
+{
+	if (all)
+		fprintf(stderr, "vtd: %s: %s. Going on with what the dump holds: the VT-d tables the "
+			"structural scan finds (unit names, domains, devices, IRTE shadows and the log "
+			"are missing)\n", dumpf, why);
+	else
+		fprintf(stderr, "vtd: %s: warning: %s; those units' tables are not walked\n", dumpf, why);
+	return -2;
+}
+
 /* Open dumpf and locate the crashed kernel's IOMMU state.  0, or -1 after
  * a message; -2 when there is no kernel information at all (the caller may
  * fall back to the structural scan; s->d stays open). */
 static int session_open(struct session *s, const char *dumpf, const struct ksource *src)
 {
-	char err[512];
+	char err[512], wr[200];
 	struct vtd_error e;
 	memset(s, 0, sizeof(*s));
 	s->d = dump_open(dumpf, err, sizeof(err));
@@ -165,27 +186,21 @@ static int session_open(struct session *s, const char *dumpf, const struct ksour
 	if (vtd_kstate_load(&s->mem, &s->k.ki, &s->ks, &e)) {
 		char b[600];
 		vtd_error_str(&e, b, sizeof(b));
-		if (e.code == VTD_E_READ && strstr(e.msg, "excluded page")) {
-			/* the structures were filtered out when the dump was
-			 * written: say so, and go on with the tables (issue 10) */
-			int lv = dump_dump_level(s->d);
-			char lvs[300];
-			if (lv >= 0)
-				snprintf(lvs, sizeof(lvs), "dump level %d excluded it; -d %d (keeping user "
-					 "pages) would have kept it if the makedumpfile that wrote the dump does "
-					 "not support this kernel and took its slab pages for user pages; "
-					 "makedumpfile-vtd keeps it", lv, lv & ~8);
-			else
-				snprintf(lvs, sizeof(lvs), "the dump left it out; makedumpfile-vtd keeps it");
-			snprintf(s->lost, sizeof(s->lost), "the crashed kernel's IOMMU state is not in the "
-				 "dump (%s): %.400s", lvs, b);
-			fprintf(stderr, "vtd: %s: %s. Going on with what the dump holds: the VT-d tables "
-				"the structural scan finds (unit names, domains, devices, IRTE shadows and "
-				"the log are missing)\n", dumpf, s->lost);
-			return -2;
-		}
+		dump_writer(s->d, wr, sizeof(wr));
+		if (vtd_state_loss(NULL, &e, dump_dump_level(s->d), wr, s->lost, sizeof(s->lost)))
+			return lost_say(dumpf, s->lost, true);
 		fprintf(stderr, "vtd: %s: cannot locate the IOMMU state: %s\n", dumpf, b);
 		return -1;
+	}
+	dump_writer(s->d, wr, sizeof(wr));
+	switch (vtd_state_loss(s->ks, NULL, dump_dump_level(s->d), wr, s->lost, sizeof(s->lost))) {
+	case VTD_LOSS_ALL:
+		return lost_say(dumpf, s->lost, true);
+	case VTD_LOSS_SOME:
+		lost_say(dumpf, s->lost, false);
+		break;
+	case VTD_LOSS_NONE:
+		break;
 	}
 	s->units = calloc(s->ks->nunits ? s->ks->nunits : 1, sizeof(*s->units));
 	if (!s->units) {
@@ -311,20 +326,6 @@ out:
 }
 
 /* A unit from a root table alone (--root, or the scan's). */
-static void raw_unit(struct vtd_unit *u, uint64_t root, bool scalable, uint64_t cap, uint64_t ecap,
-		     uint64_t irta, uint64_t iqa)
-{
-	memset(u, 0, sizeof(*u));
-	snprintf(u->name, sizeof(u->name), "root@%" PRIx64, root);
-	u->cap = cap;
-	u->ecap = ecap;
-	u->rtaddr = root | (scalable ? (uint64_t)VTD_TTM_SCALABLE << 10 : 0);
-	u->irta = irta;
-	u->qi.iqa = iqa;
-	u->qi.status_pa = VTD_NOADDR;
-	u->qi.free_head = u->qi.free_tail = -1;
-}
-
 /* The scan's progress on a terminal. */
 static void progress(void *arg, uint64_t pfn, uint64_t max_pfn)
 {
@@ -334,46 +335,6 @@ static void progress(void *arg, uint64_t pfn, uint64_t max_pfn)
 		fprintf(stderr, "\rvtd: scanning %s: %3u%%", (const char *)arg,
 			(unsigned)(pfn * 100 / (max_pfn ? max_pfn : 1)));
 	fflush(stderr);
-}
-
-/* No kernel information: units from the structural scan — every clean
- * candidate (no wrong entries), best first; one mode per table. */
-static int scan_units(struct session *ss, const char *dumpf, struct vtd_cmdctx *ctx,
-		      uint64_t cap, uint64_t ecap, struct vtd_unit **units)
-{
-	struct vtd_scan_result r;
-	struct vtd_error e;
-	vtd_error_init(&e);
-	if (vtd_scan(&ss->mem, dump_max_pfn(ss->d), ctx->progress, ctx->progress_arg, &r, &e)) {
-		fprintf(stderr, "vtd: %s: scan: %s\n", dumpf, e.msg);
-		return -1;
-	}
-	*units = calloc(r.n ? r.n : 1, sizeof(**units));
-	if (!*units) {
-		vtd_scan_result_free(&r);
-		fprintf(stderr, "vtd: out of memory\n");
-		return -1;
-	}
-	size_t n = 0;
-	for (size_t i = 0; i < r.n; i++) {
-		bool dup = false;
-		for (size_t j = 0; j < n; j++)
-			dup |= rtaddr_rta((*units)[j].rtaddr) == r.v[i].pa;
-		if (r.v[i].bad || dup)
-			continue;
-		raw_unit(&(*units)[n++], r.v[i].pa, r.v[i].scalable, cap, ecap, 0, 0);
-		fprintf(stderr, "vtd: %s: working from the root table the structural scan found at "
-			"0x%" PRIx64 " (%s, score %ld)\n", dumpf, r.v[i].pa,
-			r.v[i].scalable ? "scalable" : "legacy", r.v[i].score);
-	}
-	vtd_scan_result_free(&r);
-	if (!n) {
-		fprintf(stderr, "vtd: %s: no kernel information, and the structural scan found no "
-			"root table\n", dumpf);
-		return -1;
-	}
-	ctx->nunits = n;
-	return 0;
 }
 
 int main(int argc, char **argv)
@@ -394,9 +355,7 @@ int main(int argc, char **argv)
 	/* --root defaults: a unit that supports every translation type, so the
 	 * tables decide (SAGAW 3/4/5-level, MGAW 57, 2M/1G pages, FL 5-level) */
 	uint64_t root = 0, irta = 0, iqa = 0;
-	uint64_t cap = 6 | 0x1eull << 8 | 56ull << 16 | 3ull << 34 | 1ull << 56 | 1ull << 60;
-	uint64_t ecap = 0xdf | 1ull << 26 | 19ull << 35 | 1ull << 40 | 1ull << 43 |
-			1ull << 46 | 1ull << 47;
+	uint64_t cap = VTD_RAW_CAP, ecap = VTD_RAW_ECAP;
 	int o, rc = 2;
 	char err[512];
 
@@ -455,7 +414,7 @@ int main(int argc, char **argv)
 		if (raw) {
 			if (!(units = calloc(1, sizeof(*units))))
 				goto nomem;
-			raw_unit(units, root, !strcmp(mode, "scalable"), cap, ecap, irta, iqa);
+			vtd_raw_unit(units, root, !strcmp(mode, "scalable"), cap, ecap, irta, iqa);
 			ctx.units = units;
 			ctx.nunits = 1;
 		}
@@ -464,16 +423,22 @@ int main(int argc, char **argv)
 		ctx.ki = &ss.k.ki;
 		ctx.units = ss.units;
 		ctx.nunits = ss.ks->nunits;
+		ctx.lost = ss.lost[0] ? ss.lost : NULL;
 		rec = dump_record(dumpf, from, sizeof(from));
 		ctx.recorded = rec;
 		ctx.recorded_from = from;
 	} else if (r == -2 && ss.d) {
 		/* no kernel information: the root tables the scan finds, as --root would */
 		ss.mem = dump_mem(ss.d);
-		if (scan_units(&ss, dumpf, &ctx, cap, ecap, &units))
+		ctx.mem = &ss.mem;
+		ctx.max_pfn = dump_max_pfn(ss.d);
+		if (vtd_scan_units(&ctx, dumpf, cap, ecap, &units, &ctx.nunits))
 			goto out;
 		ctx.units = units;
 		ctx.lost = ss.lost[0] ? ss.lost : NULL;
+		rec = dump_record(dumpf, from, sizeof(from));
+		ctx.recorded = rec;
+		ctx.recorded_from = from;
 	} else {
 		goto out;
 	}

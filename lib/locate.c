@@ -167,6 +167,10 @@ static void load_unit(struct kr *k, struct vtd_kunit *ku, const struct obj *drhd
 	if (!ku->iommu || obj_read(k, &io, "struct intel_iommu", ku->iommu)) {
 		missing(k, "unit at drhd 0x%" PRIx64 ": struct intel_iommu: %s", drhd->addr,
 			ku->iommu ? k->err->msg : "no iommu pointer");
+		if (ku->iommu && k->err->code == VTD_E_READ && strstr(k->err->msg, "excluded page")) {
+			ku->lost = true;
+			snprintf(ku->why, sizeof(ku->why), "%.239s", k->err->msg);
+		}
 		snprintf(ku->unit.name, sizeof(ku->unit.name), "drhd@%" PRIx64, drhd->addr);
 		return;
 	}

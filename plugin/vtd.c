@@ -10,13 +10,29 @@
 #include "vtd/record.h"
 #include "defs.h"
 
+/* The dump's extent in page frames (bounds the scan): the kernel's max_pfn,
+ * else what crash knows of the memory size. */
+static uint64_t dump_max_pfn(void)
+{
+	ulong v = 0;
+	if (symbol_exists("max_pfn") &&
+	    readmem(symbol_value("max_pfn"), KVADDR, &v, sizeof(v), "max_pfn", RETURN_ON_ERROR | QUIET) && v)
+		return v;
+	return machdep->memory_size() / PAGESIZE();
+}
+
 static int c_read(void *ctx, uint64_t pa, void *buf, size_t len, char *why, size_t whylen)
 {
 	(void)ctx;
 	if (readmem(pa, PHYSADDR, buf, (long)len, "vtd", RETURN_ON_ERROR | QUIET))
 		return 0;
-	snprintf(why, whylen, "not in the dump (excluded page, or beyond RAM) at 0x%llx",
-		 (unsigned long long)pa);
+	/* the words of our own readers, so crash> vtd says what the CLI says */
+	if ((pa >> 12) < dump_max_pfn())
+		snprintf(why, whylen, "excluded page (not in the dump) at 0x%llx",
+			 (unsigned long long)(pa & ~0xfffull));
+	else
+		snprintf(why, whylen, "beyond the end of the dump's memory at 0x%llx",
+			 (unsigned long long)pa);
 	return -1;
 }
 
@@ -142,6 +158,33 @@ static int c_vmcoreinfo(void *ctx, const char *key, char *val, size_t len)
 	return 0;
 }
 
+/* What wrote the dump (the CLI's words): the kdump header's version, read
+ * from the file (plain, or the first record of a flattened stream). */
+static void dump_writer(char *out, size_t n)
+{
+	unsigned char h[12];
+	FILE *f = pc->dumpfile ? fopen(pc->dumpfile, "rb") : NULL;
+	const char *fmt = NULL;
+	int ver = -1;
+	if (f && fread(h, 1, 12, f) == 12) {
+		if (!memcmp(h, "KDUMP   ", 8))
+			fmt = "kdump-compressed";
+		else if (!memcmp(h, "makedumpfile", 12) && fseek(f, 4096 + 16, SEEK_SET) == 0 &&
+			 fread(h, 1, 12, f) == 12 && !memcmp(h, "KDUMP   ", 8))
+			fmt = "flattened kdump-compressed";
+		else if (!memcmp(h, "\177ELF", 4))
+			fmt = "an ELF dump";
+		if (fmt && fmt[0] != 'a')
+			ver = h[8] | h[9] << 8 | h[10] << 16 | h[11] << 24;
+	}
+	if (f)
+		fclose(f);
+	if (fmt)
+		vtd_writer_words(out, n, fmt, ver);
+	else
+		out[0] = 0;
+}
+
 static void cmd_vtd(void)
 {
 	static const struct vtd_mem mem = { c_read, NULL };
@@ -161,16 +204,52 @@ static void cmd_vtd(void)
 		cmd_usage(pc->curcmd, SYNOPSIS);
 		return;
 	}
+	struct vtd_cmdctx c = { .mem = &mem, .ki = &ki, .units = units, .out = fp, .err = fp,
+				.json = json, .prog = "vtd", .max_pfn = dump_max_pfn() };
+	char lost[900], wr[200], where[300];
+	struct vtd_unit *scanned = NULL;
+	enum vtd_loss loss;
+	dump_writer(wr, sizeof(wr));
+	snprintf(where, sizeof(where), "%s", pc->dumpfile ? pc->dumpfile : "the dump");
 	vtd_error_init(&e);
 	if (vtd_kstate_load(&mem, &ki, &ks, &e)) {
 		char b[600];
 		vtd_error_str(&e, b, sizeof(b));
-		fprintf(fp, "vtd: cannot locate the IOMMU state: %s\n", b);
+		loss = vtd_state_loss(NULL, &e, get_dump_level(), wr, lost, sizeof(lost));
+		if (!loss) {
+			fprintf(fp, "vtd: cannot locate the IOMMU state: %s\n", b);
+			return;
+		}
+	} else {
+		loss = vtd_state_loss(ks, NULL, get_dump_level(), wr, lost, sizeof(lost));
+	}
+	if (loss == VTD_LOSS_ALL) {
+		/* the tables are page allocations and usually survive: walk the
+		 * root tables the structural scan finds, as the CLI does */
+		fprintf(fp, "vtd: %s: %s. Going on with what the dump holds: the VT-d tables the "
+			"structural scan finds (unit names, domains, devices, IRTE shadows and the log "
+			"are missing)\n", where, lost);
+		vtd_kstate_free(ks);
+		ks = NULL;
+		c.ki = NULL;
+		if (vtd_scan_units(&c, where, VTD_RAW_CAP,
+				   VTD_RAW_ECAP, &scanned, &c.nunits))
+			return;
+		c.units = scanned;
+		c.lost = lost;
+		vtd_command(&c, n, words);
+		free(scanned);
 		return;
+	}
+	if (loss == VTD_LOSS_SOME) {
+		fprintf(fp, "vtd: %s: warning: %s; those units' tables are not walked\n", where, lost);
+		c.lost = lost;
 	}
 	size_t nu = ks->nunits < 64 ? ks->nunits : 64;
 	for (size_t i = 0; i < nu; i++)
 		units[i] = ks->units[i].unit;
+	c.ks = ks;
+	c.nunits = nu;
 	/* the marks record the dump carries (a note, or DUMP.vtd) */
 	struct vtd_analysis *rec = NULL;
 	char *text = NULL, from[600], err[600];
@@ -183,9 +262,8 @@ static void cmd_vtd(void)
 				pc->dumpfile, e.msg);
 	}
 	free(text);
-	struct vtd_cmdctx c = { .mem = &mem, .ks = ks, .ki = &ki, .units = units, .nunits = nu,
-				.out = fp, .err = fp, .json = json, .prog = "vtd", .recorded = rec,
-				.recorded_from = from };
+	c.recorded = rec;
+	c.recorded_from = from;
 	vtd_command(&c, n, words);
 	vtd_analysis_free(rec);
 	vtd_kstate_free(ks);

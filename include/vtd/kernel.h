@@ -81,6 +81,11 @@ struct vtd_kunit {
 	uint64_t qi_desc, qi_status; /* virtual addresses, 0 if none */
 	uint64_t copied_tables;      /* bitmap address (≥6.0), 0 if none/absent */
 	bool has_copied_tables;      /* the member exists in this kernel */
+	/* struct intel_iommu could not be read because its page is not in the
+	 * dump (filtered out): cap, ecap and the table addresses are unknown,
+	 * why says which structure, address and page */
+	bool lost;
+	char why[240];
 };
 
 enum vtd_kdomain_type {      /* iommu_domain.type bits, Linux include/linux/iommu.h */
