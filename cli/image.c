@@ -30,28 +30,6 @@
 
 /* ---- small helpers ---- */
 
-static int fail(char *err, size_t el, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t el, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, el, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-static void put_le(uint8_t *p, uint64_t v, int n)
-{
-	for (int i = 0; i < n; i++, v >>= 8)
-		p[i] = (uint8_t)v;
-}
-
-static void put_be64(uint8_t *p, uint64_t v)
-{
-	for (int i = 7; i >= 0; i--, v >>= 8)
-		p[i] = (uint8_t)v;
-}
-
 /* copy in[off, off+len) to out at ooff */
 static int copy_range(int in, uint64_t off, uint64_t len, int out, uint64_t ooff, uint8_t *buf)
 {

@@ -1,0 +1,59 @@
+/* kdump-pages: a kdump-compressed file with pages dropped or added, for the
+ * tests (lossy dumps of real kernels; repairs checked by other readers).
+ *
+ *   kdump-pages IN OUT drop PFN...
+ *   kdump-pages IN OUT add FROM PFN...    page contents from the dump FROM
+ * PFNs in hex or decimal, any order.  OUT must not exist. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dump.h"
+#include "kdump_pages.h"
+
+static int cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+int main(int argc, char **argv)
+{
+	char err[600];
+	if (argc < 5 || (strcmp(argv[3], "drop") && strcmp(argv[3], "add")) ||
+	    (!strcmp(argv[3], "add") && argc < 6)) {
+		fprintf(stderr, "usage: kdump-pages IN OUT drop PFN... | IN OUT add FROM PFN...\n");
+		return 2;
+	}
+	int adding = !strcmp(argv[3], "add"), first = adding ? 5 : 4;
+	size_t n = (size_t)(argc - first);
+	uint64_t *pfn = calloc(n, sizeof(*pfn));
+	uint8_t *data = adding ? malloc(n * 4096) : NULL;
+	if (!pfn || (adding && !data))
+		return fprintf(stderr, "kdump-pages: out of memory\n"), 1;
+	for (size_t i = 0; i < n; i++) {
+		char *end;
+		pfn[i] = strtoull(argv[first + i], &end, 0);
+		if (*end || end == argv[first + i])
+			return fprintf(stderr, "kdump-pages: bad page frame '%s'\n", argv[first + i]), 2;
+	}
+	qsort(pfn, n, sizeof(*pfn), cmp);
+	if (adding) {
+		struct dump *d = dump_open(argv[4], err, sizeof(err));
+		if (!d)
+			return fprintf(stderr, "kdump-pages: %s\n", err), 1;
+		struct vtd_mem m = dump_mem(d);
+		for (size_t i = 0; i < n; i++)
+			if (m.read(m.ctx, pfn[i] << 12, data + i * 4096, 4096, err, sizeof(err)))
+				return fprintf(stderr, "kdump-pages: %s: page frame 0x%" PRIx64 ": %s\n",
+					       argv[4], pfn[i], err), 1;
+		dump_close(d);
+	}
+	if (kdump_set_pages(argv[1], argv[2], adding ? pfn : NULL, data, adding ? n : 0,
+			    adding ? NULL : pfn, adding ? 0 : n, err, sizeof(err)))
+		return fprintf(stderr, "kdump-pages: %s\n", err), 1;
+	free(pfn);
+	free(data);
+	return 0;
+}
