@@ -11,12 +11,19 @@
  * re-reads the same pages (CHANGED where they differ), builds the marks and
  * the restoration plan, and patches DUMPFILE through a temporary copy that
  * is renamed over it (kdump-compressed or ELF) or appends the record after
- * the flattened stream's end marker.  Whatever happens to the helper
+ * the flattened stream's end marker.  Pages vtdscope needs (the kernel
+ * structures the locator read, the VT-d tables, IR table, QI ring and status
+ * array) that makedumpfile excluded — a makedumpfile that does not know the
+ * kernel takes slab pages for user pages — are added back to a
+ * kdump-compressed DUMPFILE (issue 10).  Whatever happens to the helper
  * (error, crash, kill), the dump is makedumpfile's and the exit status is
  * makedumpfile's; the failure is logged on stderr.
  *
  * Our own options start with --vtd- and are not passed on:
  *   --vtd-snapshot-mb N   bound of the early snapshot (default 64 MiB)
+ *   --keep-dma-pages      also keep every DMA-writable page in the dump (the
+ *                         buffers DMA-corruption triage needs, even user or
+ *                         page-cache pages the dump level drops)
  *   --vtd-makedumpfile P  the real makedumpfile (default: $VTD_MAKEDUMPFILE,
  *                         /usr/bin/makedumpfile.distrib (dpkg-divert), then
  *                         makedumpfile in PATH that is not this program)
@@ -39,8 +46,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "diskdump.h"
+#include "fileio.h"
 #include "dump.h"
+#include "flatfix.h"
 #include "image.h"
+#include "kdump_pages.h"
 #include "kinfo_btf.h"
 #include "kinfo_dump.h"
 #include "kinfo_dwarf.h"
@@ -109,6 +120,7 @@ struct cmdline {
 	const char *input, *output;   /* output NULL: -F to standard output */
 	const char *vmlinux;          /* -x */
 	bool flat, elf, plain;        /* -F, -E, nothing for us to do */
+	bool keep_dma;                /* --keep-dma-pages */
 	uint64_t snapshot_bytes;
 	const char *real;
 };
@@ -137,6 +149,10 @@ static int parse(int argc, char **argv, struct cmdline *c)
 		const char *a = argv[i];
 		if (!strcmp(a, "--vtd-snapshot-mb") && i + 1 < argc) {
 			c->snapshot_bytes = strtoull(argv[++i], NULL, 0) << 20;
+			continue;
+		}
+		if (!strcmp(a, "--keep-dma-pages") || !strcmp(a, "--vtd-keep-dma-pages")) {
+			c->keep_dma = true;
 			continue;
 		}
 		if (!strcmp(a, "--vtd-makedumpfile") && i + 1 < argc) {
@@ -225,13 +241,58 @@ struct helper {
 	struct vtd_unit *units;
 	struct vtd_analysis *a;
 	struct snap s;
+	/* the pages the dump must hold: every page the locator and the
+	 * analysis read, the tables and hardware-writable pages (and with
+	 * --keep-dma-pages the DMA-writable ones); sorted, distinct */
+	struct pfnset { uint64_t *v; size_t n, cap; } need;
+	struct vtd_mem wmem;            /* h->mem, recording into need */
+	size_t kept;                    /* -F: pages the parent put back, the first, */
+	uint64_t kept_first;            /* or why none were */
+	char kept_why[200];
 	char why[600];
 };
+
+static int pfnset_add(struct pfnset *p, uint64_t pfn)
+{
+	if (p->n && p->v[p->n - 1] == pfn)
+		return 0;
+	if (p->n == p->cap) {
+		size_t nc = p->cap ? p->cap * 2 : 1024;
+		uint64_t *nv = realloc(p->v, nc * sizeof(*nv));
+		if (!nv)
+			return -1;
+		p->v = nv;
+		p->cap = nc;
+	}
+	p->v[p->n++] = pfn;
+	return 0;
+}
+
+/* h->mem's reads, recorded: what the locator touches is what vtd will read */
+static int rec_read(void *ctx, uint64_t pa, void *buf, size_t len, char *why, size_t wl)
+{
+	struct helper *h = ctx;
+	for (uint64_t p = pa >> 12; len && p <= (pa + len - 1) >> 12; p++)
+		pfnset_add(&h->need, p);
+	return h->mem.read(h->mem.ctx, pa, buf, len, why, wl);
+}
 
 static int cmp_u64(const void *x, const void *y)
 {
 	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
 	return a < b ? -1 : a > b;
+}
+
+static int no_shadow(void *arg, const struct vtd_irte_shadow *sh)
+{
+	(void)arg, (void)sh;
+	return 0;
+}
+
+static int no_record(void *arg, uint64_t seq, uint64_t ts, const char *text, size_t len)
+{
+	(void)arg, (void)seq, (void)ts, (void)text, (void)len;
+	return 0;
 }
 
 static int early(struct helper *h)
@@ -255,7 +316,8 @@ static int early(struct helper *h)
 		kinfo_dump_init_btf(&h->k, h->kb, h->ks, h->d);
 	}
 	vtd_error_init(&e);
-	if (vtd_kstate_load(&h->mem, &h->k.ki, &h->st, &e)) {
+	h->wmem = (struct vtd_mem){ rec_read, h };
+	if (vtd_kstate_load(&h->wmem, &h->k.ki, &h->st, &e)) {
 		char b[600];
 		vtd_error_str(&e, b, sizeof(b));
 		return snprintf(h->why, sizeof(h->why), "cannot locate the IOMMU state: %.560s", b), -1;
@@ -266,8 +328,32 @@ static int early(struct helper *h)
 	for (size_t i = 0; i < h->st->nunits; i++)
 		h->units[i] = h->st->units[i].unit;
 	struct vtd_analyze_opts o = { .search_context_tables = true, .max_pfn = dump_max_pfn(h->d) };
-	if (vtd_analyze(&h->mem, h->st, &h->k.ki, h->units, h->st->nunits, &o, &h->a, &e))
+	if (vtd_analyze(&h->wmem, h->st, &h->k.ki, h->units, h->st->nunits, &o, &h->a, &e))
 		return snprintf(h->why, sizeof(h->why), "analysis: %s", e.msg), -1;
+	/* the IRQ descriptors (slab, maple-tree nodes) the IRTE shadows are
+	 * reached through: read now, so that they are needed too */
+	vtd_error_init(&e);
+	(void)vtd_irte_shadows(h->st, &h->k.ki, no_shadow, NULL, &e);
+	/* and the log (vtd log, faults), wherever the kernel keeps its ring */
+	vtd_error_init(&e);
+	(void)vtd_printk_iter(&h->st->km, &h->k.ki, no_record, NULL, &e);
+	for (size_t i = 0; i < h->a->marks.n; i++) {
+		const struct vtd_mark *m = &h->a->marks.v[i];
+		if (!(m->reason & (VTD_MARK_TABLE | VTD_MARK_HW_WRITABLE |
+				   (c->keep_dma ? VTD_MARK_DMA_WRITABLE : 0))))
+			continue;
+		for (uint64_t p = m->pfn; p < m->pfn + m->npages; p++)
+			if (pfnset_add(&h->need, p))
+				return snprintf(h->why, sizeof(h->why), "out of memory"), -1;
+	}
+	if (h->need.n) {
+		qsort(h->need.v, h->need.n, sizeof(*h->need.v), cmp_u64);
+		size_t u = 0;
+		for (size_t i = 0; i < h->need.n; i++)
+			if (!u || h->need.v[u - 1] != h->need.v[i])
+				h->need.v[u++] = h->need.v[i];
+		h->need.n = u;
+	}
 
 	/* the pages to watch: tables and hardware-writable pages first, then
 	 * DMA-writable ones while the bound allows (the rest are counted) */
@@ -368,18 +454,82 @@ static int compare(struct helper *h, size_t *changed)
 	return 0;
 }
 
-static int write_all(int fd, const void *p, size_t n)
+/* The pages vtd needs that makedumpfile left out of DUMPFILE.  A
+ * kdump-compressed file gets them back through tmp, a new file the caller
+ * completes and renames (1; *added pages); an ELF file is only reported.
+ * 0 when nothing is missing, -1 on error (h->why). */
+static int keep_pages(struct helper *h, const char *tmp, size_t *added)
 {
-	const char *c = p;
-	while (n) {
-		ssize_t w = write(fd, c, n);
-		if (w < 0 && errno == EINTR)
+	char err[600], why[128];
+	const struct cmdline *c = h->c;
+	struct dump *out = dump_open(c->output, err, sizeof(err));
+	*added = 0;
+	if (!out)
+		return snprintf(h->why, sizeof(h->why), "%s", err), -1;
+	struct vtd_mem om = dump_mem(out);
+	uint64_t *add = calloc(h->need.n ? h->need.n : 1, sizeof(*add));
+	uint8_t *data = NULL, *pg = malloc(4096);
+	size_t n = 0;
+	int rc = -1;
+	if (!add || !pg)
+		goto nomem;
+	for (size_t i = 0; i < h->need.n; i++) {
+		uint64_t pfn = h->need.v[i];
+		/* missing from the output, present in the input */
+		if (om.read(om.ctx, pfn << 12, pg, 8, why, sizeof(why)) == 0 || !strstr(why, "excluded") ||
+		    h->mem.read(h->mem.ctx, pfn << 12, pg, 8, why, sizeof(why)))
 			continue;
-		if (w <= 0)
-			return -1;
-		c += w, n -= (size_t)w;
+		add[n++] = pfn;
 	}
-	return 0;
+	dump_close(out);
+	out = NULL;
+	if (!n) {
+		rc = 0;
+		goto done;
+	}
+	struct vtd_finding f = { .sev = VTD_SEV_WARNING, .segment = -1, .sid = -1,
+				 .pasid = VTD_NO_PASID, .pa = add[0] << 12 };
+	snprintf(f.kind, sizeof(f.kind), "kept-pages");
+	if (c->elf) {
+		snprintf(f.text, sizeof(f.text), "makedumpfile excluded %zu pages vtdscope needs (kernel "
+			 "structures, VT-d tables), the first at 0x%" PRIx64 "; an ELF dump does not get "
+			 "them back (use a kdump-compressed dump, or a dump level without bit 8)", n,
+			 add[0] << 12);
+		logf_("%s: %.300s", c->output, f.text);
+		rc = vtd_analysis_add_finding(h->a, &f) ? -1 : 0;
+		goto done;
+	}
+	if (!(data = malloc(n * 4096)))
+		goto nomem;
+	for (size_t i = 0; i < n; i++)
+		if (h->mem.read(h->mem.ctx, add[i] << 12, data + i * 4096, 4096, why, sizeof(why))) {
+			snprintf(h->why, sizeof(h->why), "%s: page 0x%" PRIx64 ": %s", c->input, add[i] << 12, why);
+			goto done;
+		}
+	if (kdump_set_pages(c->output, tmp, add, data, n, NULL, 0, err, sizeof(err))) {
+		snprintf(h->why, sizeof(h->why), "adding the excluded pages: %.560s", err);
+		goto done;
+	}
+	snprintf(f.text, sizeof(f.text), "makedumpfile excluded %zu pages vtdscope needs (kernel "
+		 "structures, VT-d tables, IR table, QI ring), the first at 0x%" PRIx64 "; "
+		 "makedumpfile-vtd added them back (%zu KiB)", n, add[0] << 12, n * 4);
+	logf_("%s: %.300s", c->output, f.text);
+	if (vtd_analysis_add_finding(h->a, &f)) {
+		unlink(tmp);
+		goto nomem;
+	}
+	*added = n;
+	rc = 1;
+	goto done;
+nomem:
+	snprintf(h->why, sizeof(h->why), "out of memory");
+	rc = -1;
+done:
+	dump_close(out);
+	free(add);
+	free(data);
+	free(pg);
+	return rc;
 }
 
 static int patch(struct helper *h, size_t changed, double secs)
@@ -406,6 +556,21 @@ static int patch(struct helper *h, size_t changed, double secs)
 	snprintf(meta.generator, sizeof(meta.generator), "makedumpfile-vtd %s", VERSION);
 	snprintf(meta.dump_format, sizeof(meta.dump_format), "%s",
 		 c->flat ? "flattened" : c->elf ? "elf" : "diskdump");
+	if (c->flat && (h->kept || h->kept_why[0])) {
+		struct vtd_finding kf = { .sev = h->kept ? VTD_SEV_WARNING : VTD_SEV_ERROR, .segment = -1,
+					  .sid = -1, .pasid = VTD_NO_PASID, .pa = h->kept_first << 12 };
+		snprintf(kf.kind, sizeof(kf.kind), "kept-pages");
+		if (h->kept)
+			snprintf(kf.text, sizeof(kf.text), "makedumpfile excluded %zu pages vtdscope needs "
+				 "(kernel structures, VT-d tables, IR table, QI ring), the first at 0x%" PRIx64
+				 "; makedumpfile-vtd put them back into the stream (%zu KiB)", h->kept,
+				 h->kept_first << 12, h->kept * 4);
+		else
+			snprintf(kf.text, sizeof(kf.text), "pages vtdscope needs may be missing from the "
+				 "stream: they could not be put back (%.200s)", h->kept_why);
+		if (vtd_analysis_add_finding(h->a, &kf))
+			return snprintf(h->why, sizeof(h->why), "out of memory"), -1;
+	}
 	if (c->flat) {
 		/* the stream is gone by; the record goes after its end marker
 		 * (restorations stay a plan: vtd restore applies them to the saved file) */
@@ -418,7 +583,7 @@ static int patch(struct helper *h, size_t changed, double secs)
 		uint64_t n = len + 4;
 		for (int i = 0; i < 8; i++)
 			hd[16 + i] = (uint8_t)(n >> (8 * i));
-		int r = write_all(1, hd, 24) || write_all(1, rec, len) || write_all(1, "end\n", 4);
+		int r = writen(1, hd, 24) || writen(1, rec, len) || writen(1, "end\n", 4);
 		free(rec);
 		if (r)
 			return snprintf(h->why, sizeof(h->why), "writing the record to standard output: %s",
@@ -427,30 +592,55 @@ static int patch(struct helper *h, size_t changed, double secs)
 		      h->a->nfindings, h->a->nrestores ? "; restorations recorded, not applied (use vtd restore)" : "");
 		return 0;
 	}
+	/* excluded pages vtd needs: kdump-compressed gets them back in a new
+	 * file (tmp), which the record goes into before it is renamed */
+	size_t added = 0;
+	snprintf(tmp, sizeof(tmp), "%s.vtd-new", c->output);
+	int kept = keep_pages(h, tmp, &added);
+	if (kept < 0)
+		return -1;
 	struct image_patch *p = calloc(h->a->nrestores ? h->a->nrestores : 1, sizeof(*p));
-	if (!p)
+	if (!p) {
+		if (kept > 0)
+			unlink(tmp);
 		return snprintf(h->why, sizeof(h->why), "out of memory"), -1;
+	}
 	for (size_t i = 0; i < h->a->nrestores; i++)
 		p[i] = (struct image_patch){ h->a->restores[i].pa, h->a->restores[i].len, h->a->restores[i].original };
 	if (vtd_analysis_mark_restored(h->a)) {
 		free(p);
+		if (kept > 0)
+			unlink(tmp);
 		return snprintf(h->why, sizeof(h->why), "out of memory"), -1;
 	}
 	vtd_marks_sort(&h->a->marks);
 	vtd_error_init(&e);
 	if (vtd_record_format(h->a, &meta, &rec, &len, &e)) {
 		free(p);
+		if (kept > 0)
+			unlink(tmp);
 		return snprintf(h->why, sizeof(h->why), "marks record: %s", e.msg), -1;
 	}
 	if (!c->elf) {
-		/* kdump-compressed: in place, appending (O(patches + notes)) */
-		int r = image_append(c->output, p, h->a->nrestores, rec, len, point, err, sizeof(err));
+		/* kdump-compressed: in place, appending (O(patches + notes)); with
+		 * pages added, in the new file, renamed over makedumpfile's last */
+		const char *target = kept > 0 ? tmp : c->output;
+		int r = image_append(target, p, h->a->nrestores, rec, len, point, err, sizeof(err));
 		free(p);
 		free(rec);
-		if (r)
+		if (!r && kept > 0 && (point("rename") || rename(tmp, c->output))) {
+			snprintf(err, sizeof(err), "renaming %.250s to %.250s: %s", tmp, c->output,
+				 getenv("VTD_FAILPOINT") ? "failpoint rename" : strerror(errno));
+			r = -1;
+		}
+		if (r) {
+			if (kept > 0)
+				unlink(tmp);
 			return snprintf(h->why, sizeof(h->why), "%s", err), -1;
-		logf_("%s: %zu marks, %zu findings, %zu restorations applied, record as a note", c->output,
-		      h->a->marks.n, h->a->nfindings, h->a->nrestores);
+		}
+		logf_("%s: %zu marks, %zu findings, %zu restorations applied, %zu excluded pages added "
+		      "back, record as a note", c->output, h->a->marks.n, h->a->nfindings,
+		      h->a->nrestores, added);
 		return 0;
 	}
 	/* ELF: the note area grows, so through a copy renamed over the file */
@@ -492,6 +682,7 @@ static void helper_free(struct helper *h)
 	dump_close(h->d);
 	free(h->s.pfn);
 	free(h->s.page);
+	free(h->need.v);
 }
 
 /* The helper process: early snapshot, tell the parent, wait for
@@ -512,14 +703,30 @@ static int helper_main(const struct cmdline *c, int ready, int go)
 		helper_free(&h);
 		return 1;
 	}
+	/* the pages the dump must hold: the parent puts them back into a
+	 * flattened stream as it passes */
+	uint64_t nn = h.need.n;
+	if (writen(ready, &nn, 8) || writen(ready, h.need.v, nn * 8)) {
+		helper_free(&h);
+		return 1;
+	}
 	close(ready);
-	char st[32] = { 0 };
+	char st[400] = { 0 };
 	ssize_t r = read(go, st, sizeof(st) - 1);
 	if (r <= 0 || st[0] != '0') {
 		helper_free(&h);
 		return 1;                 /* makedumpfile failed: nothing to patch */
 	}
 	double secs = strtod(st + 1, NULL), t1 = now();
+	/* "0SECS kept=N first=PFN why=..." from a flattened stream's pass */
+	const char *kp = strstr(st, " kept=");
+	if (kp) {
+		h.kept = strtoull(kp + 6, NULL, 10);
+		const char *fp = strstr(st, " first=");
+		h.kept_first = fp ? strtoull(fp + 7, NULL, 16) : 0;
+		const char *wp = strstr(st, " why=");
+		snprintf(h.kept_why, sizeof(h.kept_why), "%s", wp ? wp + 5 : "");
+	}
 	size_t changed = 0;
 	logf_("makedumpfile done; re-reading the %zu watched pages", h.s.n);
 	int rc = compare(&h, &changed) || patch(&h, changed, secs) ? 1 : 0;
@@ -583,6 +790,26 @@ static void cleanup(const char *out)
 	unlink(pat);
 }
 
+/* makedumpfile's stream from fd in to standard output, through ff.  When
+ * standard output fails, makedumpfile's pipe is closed: it fails as it
+ * would have writing there itself. */
+static void pass_stream(struct flatfix *ff, int in, bool running)
+{
+	static uint8_t buf[1 << 16];
+	for (;;) {
+		ssize_t r = running ? read(in, buf, sizeof(buf)) : 0;
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		if (flatfix_feed(ff, buf, (size_t)r, 1)) {
+			logf_("writing the stream: %s", strerror(errno));
+			break;
+		}
+	}
+	close(in);
+}
+
 int main(int argc, char **argv)
 {
 	struct cmdline c;
@@ -614,37 +841,82 @@ int main(int argc, char **argv)
 		_exit(helper_main(&c, ready[1], go[0]));
 	}
 	bool helping = false;
+	uint64_t *need = NULL, nneed = 0;
 	if (hp > 0) {
 		char ok = 0;
 		close(ready[1]);
 		close(go[0]);
 		helping = read(ready[0], &ok, 1) == 1 && ok == 'y';
+		if (helping && (readn(ready[0], &nneed, 8) || nneed > (1ull << 28) ||
+				!(need = malloc(nneed ? nneed * 8 : 1)) || readn(ready[0], need, nneed * 8))) {
+			free(need);
+			need = NULL;
+			nneed = 0;
+		}
 		close(ready[0]);
 	} else {
 		logf_("cannot start the helper: %s; running makedumpfile alone", strerror(errno));
 	}
 
+	/* -F: the stream passes through us, to put excluded pages back */
+	struct flatfix *ff = c.flat && helping && need ? flatfix_new(need, nneed, c.snapshot_bytes) : NULL;
+	int sp[2] = { -1, -1 };
+	if (ff && pipe(sp)) {
+		flatfix_free(ff);
+		ff = NULL;
+	}
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	pid_t mp = fork();
 	if (mp == 0) {
 		if (hp > 0)
 			close(go[1]);
+		if (ff) {
+			dup2(sp[1], 1);
+			close(sp[0]);
+			close(sp[1]);
+		}
 		execv(real, c.mdf);
 		fprintf(stderr, "makedumpfile-vtd: %s: %s\n", real, strerror(errno));
 		_exit(127);
 	}
+	char kept[300] = "";
+	if (ff) {
+		close(sp[1]);
+		pass_stream(ff, sp[0], mp > 0);
+	}
 	int status = 0, rc;
 	while (mp > 0 && waitpid(mp, &status, 0) < 0 && errno == EINTR)
 		;
+	if (ff) {
+		size_t added = 0, lost = 0;
+		uint64_t first = 0;
+		char why[200], err[300];
+		struct dump *in = mp > 0 && WIFEXITED(status) && !WEXITSTATUS(status) ?
+				  dump_open(c.input, err, sizeof(err)) : NULL;
+		struct vtd_mem im = in ? dump_mem(in) : (struct vtd_mem){ 0 };
+		if (flatfix_finish(ff, in != NULL, 1, in ? &im : NULL, &added, &first, &lost, why,
+				   sizeof(why)))
+			logf_("writing the stream: %s", strerror(errno));
+		if (added)
+			logf_("put %zu excluded pages back into the stream (the first at 0x%" PRIx64 ")",
+			      added, first << 12);
+		if (lost)
+			logf_("%zu pages vtdscope needs may be missing from the stream: %s", lost,
+			      why[0] ? why : "makedumpfile failed");
+		snprintf(kept, sizeof(kept), " kept=%zu first=%" PRIx64 "%s%.200s", added, first,
+			 lost ? " why=" : "", lost ? (why[0] ? why : "makedumpfile failed") : "");
+		dump_close(in);
+		flatfix_free(ff);
+	}
 	struct kstate ks0;
 	remember(&c, &ks0);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	rc = mp < 0 ? 1 : WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	if (hp > 0) {
-		char st[32];
-		snprintf(st, sizeof(st), "%c%.3f", rc == 0 && helping ? '0' : 'x',
-			 (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+		char st[400];
+		snprintf(st, sizeof(st), "%c%.3f%s", rc == 0 && helping ? '0' : 'x',
+			 (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9, kept);
 		if (write(go[1], st, strlen(st)) < 0) {
 			/* the helper is gone: waitpid says how */
 		}
@@ -661,6 +933,7 @@ int main(int argc, char **argv)
 			}
 		}
 	}
+	free(need);
 	free(c.mdf);
 	return rc;
 }

@@ -15,7 +15,7 @@ FZ := build/fuzz
 FUZZ_TARGETS := $(patsubst fuzz/%.c,%,$(wildcard fuzz/fuzz_*.c))
 FUZZ_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -g -O1 -fsanitize=fuzzer-no-link,address,undefined \
 	-fno-sanitize-recover=undefined -Iinclude -I. -Icli -Ifuzz $(DUMPCFLAGS)
-FUZZ_LIB_SRCS := $(wildcard lib/*.c) cli/dump.c cli/diskdump.c cli/noteread.c cli/kinfo_btf.c \
+FUZZ_LIB_SRCS := $(wildcard lib/*.c) cli/dump.c cli/diskdump.c cli/flatfix.c cli/noteread.c cli/kinfo_btf.c \
 	cli/kinfo_dump.c cli/kinfo_dwarf.c
 FUZZ_LIB_OBJS := $(FUZZ_LIB_SRCS:%.c=$(FZ)/obj/%.o)
 

@@ -17,7 +17,7 @@ for t in "$@"; do
 			echo "FAIL fuzz/$t: a regression input fails again ($log)"; fail=$((fail + 1)); continue
 		fi
 	fi
-	max=4096; [ "$t" = fuzz_dumpfile ] && max=1048576; [ "$t" = fuzz_tables ] && max=262208
+	max=4096; [ "$t" = fuzz_dumpfile ] && max=1048576; [ "$t" = fuzz_flatfix ] && max=1048576; [ "$t" = fuzz_tables ] && max=262208
 	[ "$t" = fuzz_btf ] && max=65536; [ "$t" = fuzz_kallsyms ] && max=65536
 	if "$fz/$t" -max_total_time="$secs" -timeout=20 -rss_limit_mb=2560 -max_len=$max \
 		-artifact_prefix="$fz/crashes/$t/" -print_final_stats=1 $dirs >"$log" 2>&1; then

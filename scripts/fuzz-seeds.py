@@ -7,7 +7,9 @@ fuzz_dumpfile: small generated dumps in every format; fuzz_tables: a unit
 header and the 64 pages from 16 MiB of each scenario (where the scenarios
 put their tables; the fuzz memory repeats the input's pages modulo their
 count, so the tables' own addresses stay right); fuzz_record: the marks
-record of a restored takeover dump; fuzz_kallsyms: kallsyms tables of the
+record of a restored takeover dump; fuzz_flatfix: the flattened streams, and
+lossy ones laid out as makedumpfile writes them (tests/fake/makedumpfile);
+fuzz_kallsyms: kallsyms tables of the
 mock kernel's symbols at the harness's fixed offsets, and a /proc/kallsyms
 text; fuzz_btf: the mock vmlinux's .BTF."""
 import glob
@@ -34,6 +36,16 @@ for path in sorted(glob.glob(os.path.join(gen, "*"))):
     if base.endswith((".expect", ".txt", ".stamp")) or os.path.getsize(path) > (1 << 20):
         continue
     put("fuzz_dumpfile", base, open(path, "rb").read())
+    if base.endswith(".flat"):
+        put("fuzz_flatfix", base, open(path, "rb").read())
+
+fake = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "fake", "makedumpfile")
+for name in ("legacy-4level", "two-units"):
+    if os.path.exists(os.path.join(gen, name + ".lossy.kdump")):
+        r = subprocess.run([fake, "-F", "-d", "31", name + ".elf"], capture_output=True,
+                           env=dict(os.environ, FAKE_MDF_GEN=gen, FAKE_MDF_LOSSY="1"))
+        if r.returncode == 0:
+            put("fuzz_flatfix", name + ".lossy.flat", r.stdout)
 
 
 def elf_pages(path, start, n):

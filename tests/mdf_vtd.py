@@ -66,6 +66,21 @@ def elf_offset(path, pa):
     return None
 
 
+def answers_as_full(o, full):
+    """vtd on o answers as on the full dump, and o's record says pages were
+    put back (kept-pages)."""
+    p = []
+    for w in (["units"], ["root"], ["context"], ["domains"], ["devices"], ["irte"], ["qi"], ["log"]):
+        a, b = vtd_json(o, *w), vtd_json(full, *w)
+        if a[:2] != b[:2] or "not in the dump" in a[2]:
+            p.append("%s differs from the full dump's: %s" % (w[0], a[2][-200:]))
+    r, c, e = vtd_json(o, "check")
+    kinds = [f["kind"] for f in c.get("recorded_findings", [])]
+    if "kept-pages" not in kinds or c.get("problems_found") != 0:
+        p.append("check: findings %s, %s problems" % (kinds, c.get("problems_found")))
+    return p
+
+
 def leftovers(tmp):
     return [f for f in os.listdir(tmp) if ".vtd-new" in f or ".vtd" in f and f.startswith(".")]
 
@@ -100,6 +115,88 @@ def main():
         if leftovers(tmp):
             p.append("left behind: %s" % leftovers(tmp))
         report("%s: record attached, data untouched" % fmt, p)
+
+    # makedumpfile left out the kernel's IOMMU structures (a makedumpfile that
+    # does not know the kernel): makedumpfile-vtd adds them back, and vtd
+    # answers as from the full dump
+    o = os.path.join(tmp, "lossy.kdump")
+    lossy = os.path.join(GEN, name + ".lossy.kdump")
+    rc, err = mdv(tmp, ["-l", "-d", "31", vmcore, o], FAKE_MDF_LOSSY="1")
+    p = []
+    if rc != 0 or "added them back" not in err:
+        p.append("exit %d: %s" % (rc, err[-300:]))
+    r, _, e = vtd_json(lossy, "units")
+    if "not in the dump" not in e:
+        p.append("the fake's lossy dump is not lossy: %s" % e[-200:])
+    p += answers_as_full(o, os.path.join(GEN, name + ".kdump"))
+    if leftovers(tmp):
+        p.append("left behind: %s" % leftovers(tmp))
+    report("lossy kdump: the excluded structures added back", p)
+    # a failure or a kill while adding them leaves makedumpfile's dump
+    for env in ({"VTD_FAILPOINT": "rename"}, {"VTD_KILLPOINT": "appended"},
+                {"VTD_KILLPOINT": "pointed"}, {"VTD_KILLPOINT": "rename"}):
+        rc, err = mdv(tmp, ["-l", "-d", "31", vmcore, o], FAKE_MDF_LOSSY="1", **env)
+        p = []
+        if rc != 0 or not same(o, lossy):
+            p.append("exit %d, dump %s" % (rc, "makedumpfile's" if same(o, lossy) else "changed"))
+        if leftovers(tmp):
+            p.append("left behind: %s" % leftovers(tmp))
+        report("lossy kdump, %s=%s: makedumpfile's dump" % list(env.items())[0], p)
+
+    # -F: the same, as the stream passes (interleaved page_desc and data
+    # records, as makedumpfile writes them); checked through makedumpfile -R
+    # and drgn (libkdumpfile) too
+    o = os.path.join(tmp, "lossy.flat")
+    rc, err = mdv(tmp, ["-F", "-d", "31", vmcore], stdout=o, FAKE_MDF_LOSSY="1")
+    p = []
+    if rc != 0 or "excluded pages back into the stream" not in err:
+        p.append("exit %d: %s" % (rc, err[-300:]))
+    p += answers_as_full(o, os.path.join(GEN, name + ".kdump"))
+    rr = os.path.join(tmp, "lossy-r.kdump")
+    if os.path.exists(rr):
+        os.unlink(rr)
+    r1 = subprocess.run(["makedumpfile", "-R", rr], stdin=open(o, "rb"), capture_output=True)
+    if r1.returncode:
+        p.append("makedumpfile -R: %s" % r1.stderr[-200:])
+    else:
+        import drgn
+        full, got = drgn.Program(), drgn.Program()
+        full.set_core_dump(os.path.join(GEN, name + ".kdump"))
+        got.set_core_dump(rr)
+        d = open(os.path.join(GEN, name + ".kdump"), "rb").read()
+        bs, sub_blocks, bm_blocks = struct.unpack_from("<III", d, 428)
+        max_mapnr, = struct.unpack_from("<Q", d, bs + 96)
+        bm2 = bs * (1 + sub_blocks) + bm_blocks * bs // 2
+        lossy_d = open(lossy, "rb").read()
+        for q in range(max_mapnr):
+            if not d[bm2 + q // 8] >> (q % 8) & 1:
+                continue
+            try:
+                g = got.read(q << 12, 4096, True)
+            except drgn.FaultError:
+                g = None
+            if lossy_d[bm2 + q // 8] >> (q % 8) & 1 and g != full.read(q << 12, 4096, True):
+                p.append("page 0x%x (in makedumpfile's stream) differs after -R" % q)
+                break
+    report("lossy flattened stream: the excluded structures put back as it passes", p)
+    # a stream laid out otherwise (one record): passed on unchanged, and said
+    rc, err = mdv(tmp, ["-F", "-d", "31", vmcore], stdout=o, FAKE_MDF_LOSSY="1", FAKE_MDF_CHUNK="0")
+    p = []
+    want = subprocess.run([FAKE, "-F", "-d", "31", vmcore], capture_output=True,
+                          env=dict(os.environ, FAKE_MDF_GEN=GEN, FAKE_MDF_LOSSY="1", FAKE_MDF_CHUNK="0")).stdout
+    if rc != 0 or not open(o, "rb").read().startswith(want):
+        p.append("exit %d; the stream is not makedumpfile's" % rc)
+    r, c, e = vtd_json(o, "check")
+    kf = [f for f in c.get("recorded_findings", []) if f["kind"] == "kept-pages"]
+    if not kf or kf[0]["severity"] != "error" or "could not be put back" not in kf[0]["evidence"]:
+        p.append("no kept-pages error finding: %s" % kf)
+    report("lossy flattened stream in one record: unchanged, the loss recorded", p)
+    # the helper killed: the parent still puts the pages back; no trailer
+    rc, err = mdv(tmp, ["-F", "-d", "31", vmcore], stdout=o, FAKE_MDF_LOSSY="1", VTD_KILLPOINT="compare")
+    r, u, e = vtd_json(o, "units")
+    report("lossy flattened stream, helper killed: pages put back all the same",
+           [] if rc == 0 and u == vtd_json(os.path.join(GEN, name + ".kdump"), "units")[1] and
+           "not in the dump" not in e else ["exit %d: %s" % (rc, e[-200:])])
 
     # -F: makedumpfile's stream, then the record after its end marker
     o = os.path.join(tmp, "dump.flat")
