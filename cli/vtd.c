@@ -162,7 +162,7 @@ static int lost_say(const char *dumpf, const char *why, bool all)
 			"structural scan finds (unit names, domains, devices, IRTE shadows and the log "
 			"are missing)\n", dumpf, why);
 	else
-		fprintf(stderr, "vtd: %s: warning: %s; those units' tables are not walked\n", dumpf, why);
+		fprintf(stderr, "vtd: %s: warning: %s; the answers that need them are missing (check lists them)\n", dumpf, why);
 	return -2;
 }
 

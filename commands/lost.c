@@ -54,24 +54,33 @@ enum vtd_loss vtd_state_loss(const struct vtd_kstate *ks, const struct vtd_error
 			}
 		}
 	}
-	if (!lost)
+	/* other structures (ir_table, q_inval, dmar_domain, ...) in excluded pages */
+	size_t facts = 0;
+	for (size_t i = 0; ks && i < ks->nmissing; i++)
+		if (strstr(ks->missing[i], "excluded page") && !facts++ && !lost)
+			detail = ks->missing[i];
+	if (!lost && !facts)
 		return VTD_LOSS_NONE;
 	/* the facts first (a finding's text is short), the explanation after */
 	level_words(dump_level, lv, sizeof(lv));
 	int w;
-	if (lost == units)
+	if (lost && lost == units)
 		w = snprintf(why, n, "the crashed kernel's IOMMU state is not in the dump (%s): %.300s",
 			     lv, detail);
-	else
+	else if (lost)
 		w = snprintf(why, n, "%zu of %zu units' struct intel_iommu are not in the dump (%s): "
 			     "%.300s", lost, units, lv, detail);
+	else
+		w = snprintf(why, n, "%zu structure%s of the crashed kernel's IOMMU state %s not in "
+			     "the dump (%s): %.300s", facts, facts > 1 ? "s" : "", facts > 1 ? "are" : "is",
+			     lv, detail);
 	if (w > 0 && (size_t)w < n)
 		snprintf(why + w, n - (size_t)w, "; %s%s%s", writer && *writer ? writer : "",
 			 writer && *writer ? ". " : "",
 			 dump_level >= 0 ? "A makedumpfile older than the kernel takes its slab pages "
 			 "for user pages (bit 8 of the dump level); makedumpfile-vtd keeps these pages "
 			 "whatever the level" : "makedumpfile-vtd keeps these pages");
-	return lost == units ? VTD_LOSS_ALL : VTD_LOSS_SOME;
+	return lost && lost == units ? VTD_LOSS_ALL : VTD_LOSS_SOME;
 }
 
 void vtd_raw_unit(struct vtd_unit *u, uint64_t root, bool scalable, uint64_t cap, uint64_t ecap,

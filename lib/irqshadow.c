@@ -6,6 +6,7 @@
 #include "vtd/kernel.h"
 
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 struct sw {
@@ -21,16 +22,22 @@ struct sw {
 	uint64_t mr_slot, mr_n, ma_slot, ma_n;    /* maple_range_64 / maple_arange_64 slots */
 	int rc;
 	unsigned visited;
+	unsigned nbad;                            /* reads that failed, the first's why */
+	char bad[200];
 };
 
-static int rd(const struct sw *w, uint64_t va, void *buf, size_t n)
+static int rd(struct sw *w, uint64_t va, void *buf, size_t n)
 {
 	struct vtd_error e;
 	vtd_error_init(&e);
-	return vtd_kmem_read(&w->ks->km, va, buf, n, &e);
+	if (vtd_kmem_read(&w->ks->km, va, buf, n, &e) == 0)
+		return 0;
+	if (!w->nbad++)
+		snprintf(w->bad, sizeof(w->bad), "%.199s", e.msg);
+	return -1;
 }
 
-static uint64_t rd64(const struct sw *w, uint64_t va, int *bad)
+static uint64_t rd64(struct sw *w, uint64_t va, int *bad)
 {
 	uint8_t b[8];
 	uint64_t v = 0;
@@ -43,7 +50,7 @@ static uint64_t rd64(const struct sw *w, uint64_t va, int *bad)
 	return v;
 }
 
-static uint64_t rdn(const struct sw *w, uint64_t va, unsigned n, int *bad)
+static uint64_t rdn(struct sw *w, uint64_t va, unsigned n, int *bad)
 {
 	uint8_t b[8] = { 0 };
 	uint64_t v = 0;
@@ -147,6 +154,16 @@ static void mt(struct sw *w, uint64_t enode, int depth)
 	}
 }
 
+/* Shadows the walk could not reach (a descriptor or tree node not in the
+ * dump) make the walk an error: a partial answer must not pass for whole. */
+static int unread(const struct sw *w, struct vtd_error *err)
+{
+	if (!w->nbad)
+		return 0;
+	return vtd_error_set(err, VTD_E_READ, "%u reads of IRQ descriptors or their tree failed "
+			     "(%u entries visited), the first: %s", w->nbad, w->visited, w->bad);
+}
+
 static int off(const struct vtd_kinfo *ki, const char *type, const char *m, uint64_t *o)
 {
 	struct vtd_member x;
@@ -212,7 +229,7 @@ int vtd_irte_shadows(const struct vtd_kstate *ks, const struct vtd_kinfo *ki,
 			mt(&w, root, 0);                 /* a node (MAPLE_ROOT_NODE set) */
 		else
 			mt_value(&w, root);              /* a single entry, IRQ 0 */
-		return w.rc;
+		return w.rc ? w.rc : unread(&w, err);
 	}
 	if (off(ki, "struct xarray", "xa_head", &head_off))
 		head_off = 8;
@@ -220,5 +237,5 @@ int vtd_irte_shadows(const struct vtd_kstate *ks, const struct vtd_kinfo *ki,
 	if (bad)
 		return vtd_error_set(err, VTD_E_READ, "irq_desc_tree at 0x%" PRIx64 " cannot be read", tree);
 	xa(&w, head, 0, 0);
-	return w.rc;
+	return w.rc ? w.rc : unread(&w, err);
 }

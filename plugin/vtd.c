@@ -242,7 +242,7 @@ static void cmd_vtd(void)
 		return;
 	}
 	if (loss == VTD_LOSS_SOME) {
-		fprintf(fp, "vtd: %s: warning: %s; those units' tables are not walked\n", where, lost);
+		fprintf(fp, "vtd: %s: warning: %s; the answers that need them are missing (check lists them)\n", where, lost);
 		c.lost = lost;
 	}
 	size_t nu = ks->nunits < 64 ? ks->nunits : 64;
