@@ -7,8 +7,10 @@
 #include <string.h>
 
 #define MAXCOLS 32
-
-struct cell { char *key; char *val; };
+/* Text tables are buffered to align their columns; past this many rows the
+ * widths are fixed and rows stream out (a 1 Mi-mapping map must not hold
+ * every row in memory).  A later, wider cell just pushes its row along. */
+#define BUFFERED_ROWS 4096
 
 struct sink {
 	FILE *out;
@@ -17,13 +19,34 @@ struct sink {
 	/* JSON state */
 	bool first_top, first_row, first_field, in_table, in_row;
 	/* text state: buffered rows of the current table */
-	char **cols;
+	char *cols[MAXCOLS];
 	size_t ncols;
-	char ***rows;          /* rows[i][c] */
-	size_t nrows;
-	char **pending;        /* cells of the row being built */
+	char ***rows;          /* rows[i][c], each row one allocation */
+	size_t nrows, rcap;
+	bool streaming;        /* header printed, widths fixed */
+	size_t w[MAXCOLS];
+	/* cells of the row being built: text in pbuf, at poff[c] (plen 0: unset) */
+	char *pbuf;
+	size_t pused, pcap;
+	size_t poff[MAXCOLS], plen[MAXCOLS];
 	char table[48];        /* name of the current table */
 };
+
+static void put(struct sink *s, const char *p, size_t n)
+{
+	if (n && fwrite(p, 1, n, s->out) != n)
+		s->err = 1;
+}
+
+static void puts_(struct sink *s, const char *p) { put(s, p, strlen(p)); }
+
+static void pad(struct sink *s, size_t n)
+{
+	static const char sp[] = "                                                                ";
+	for (; n > sizeof(sp) - 1; n -= sizeof(sp) - 1)
+		put(s, sp, sizeof(sp) - 1);
+	put(s, sp, n);
+}
 
 static void out(struct sink *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void out(struct sink *s, const char *fmt, ...)
@@ -50,30 +73,35 @@ struct sink *sink_new(FILE *fp, bool json)
 
 static void json_str(struct sink *s, const char *v)
 {
-	out(s, "\"");
-	for (; *v; v++) {
-		unsigned char c = (unsigned char)*v;
+	put(s, "\"", 1);
+	while (*v) {
+		size_t n = 0;
+		while (v[n] && v[n] != '"' && v[n] != '\\' && (unsigned char)v[n] >= 0x20)
+			n++;
+		put(s, v, n);
+		v += n;
+		if (!*v)
+			break;
+		unsigned char c = (unsigned char)*v++;
 		if (c == '"' || c == '\\')
 			out(s, "\\%c", c);
-		else if (c < 0x20)
-			out(s, "\\u%04x", c);
 		else
-			out(s, "%c", c);
+			out(s, "\\u%04x", c);
 	}
-	out(s, "\"");
+	put(s, "\"", 1);
 }
 
 static void json_key(struct sink *s, const char *key)
 {
 	if (s->in_row) {
-		out(s, "%s", s->first_field ? "" : ", ");
+		puts_(s, s->first_field ? "" : ", ");
 		s->first_field = false;
 	} else {
-		out(s, "%s\n  ", s->first_top ? "" : ",");
+		puts_(s, s->first_top ? "\n  " : ",\n  ");
 		s->first_top = false;
 	}
 	json_str(s, key);
-	out(s, ": ");
+	put(s, ": ", 2);
 }
 
 int sink_free(struct sink *s)
@@ -95,14 +123,13 @@ void sink_table(struct sink *s, const char *name)
 	snprintf(s->table, sizeof(s->table), "%s", name);
 	if (s->json) {
 		json_key(s, name);
-		out(s, "[");
+		put(s, "[", 1);
 		s->first_row = true;
 		return;
 	}
 	s->ncols = 0;
 	s->nrows = 0;
-	s->cols = NULL;
-	s->rows = NULL;
+	s->streaming = false;
 }
 
 static int col_index(struct sink *s, const char *key)
@@ -110,10 +137,9 @@ static int col_index(struct sink *s, const char *key)
 	for (size_t i = 0; i < s->ncols; i++)
 		if (!strcmp(s->cols[i], key))
 			return (int)i;
-	if (s->ncols >= MAXCOLS)
+	if (s->ncols >= MAXCOLS || !(s->cols[s->ncols] = strdup(key)))
 		return -1;
-	s->cols = realloc(s->cols, (s->ncols + 1) * sizeof(*s->cols));
-	s->cols[s->ncols] = strdup(key);
+	s->w[s->ncols] = strlen(key);
 	return (int)s->ncols++;
 }
 
@@ -122,45 +148,31 @@ void sink_row(struct sink *s)
 	s->in_row = true;
 	s->first_field = true;
 	if (s->json) {
-		out(s, "%s\n    {", s->first_row ? "" : ",");
+		puts_(s, s->first_row ? "\n    {" : ",\n    {");
 		s->first_row = false;
 		return;
 	}
-	s->pending = calloc(MAXCOLS, sizeof(char *));
+	s->pused = 0;
+	memset(s->plen, 0, sizeof(s->plen));
 }
 
-void sink_row_end(struct sink *s)
+/* One text row: cells padded to the column widths, "-" where unset. */
+static void print_row(struct sink *s, char **cells)
 {
-	s->in_row = false;
-	if (s->json) {
-		out(s, "}");
-		return;
-	}
-	s->rows = realloc(s->rows, (s->nrows + 1) * sizeof(*s->rows));
-	s->rows[s->nrows++] = s->pending;
-	s->pending = NULL;
-}
-
-void sink_table_end(struct sink *s)
-{
-	s->in_table = false;
-	if (s->json) {
-		out(s, "%s]", s->first_row ? "" : "\n  ");
-		return;
-	}
-	size_t w[MAXCOLS] = { 0 };
-	if (!s->nrows) {               /* say so rather than print nothing */
-		out(s, "(no ");
-		for (const char *c = s->table; *c; c++)
-			out(s, "%c", *c == '_' ? ' ' : *c);
-		out(s, ")\n");
-	}
 	for (size_t c = 0; c < s->ncols; c++) {
-		w[c] = strlen(s->cols[c]);
-		for (size_t r = 0; r < s->nrows; r++)
-			if (s->rows[r][c] && strlen(s->rows[r][c]) > w[c])
-				w[c] = strlen(s->rows[r][c]);
+		const char *v = cells[c] ? cells[c] : "-";
+		size_t n = strlen(v);
+		put(s, v, n);
+		if (c + 1 < s->ncols) {
+			pad(s, n < s->w[c] ? s->w[c] - n : 0);
+			put(s, "  ", 2);
+		}
 	}
+	put(s, "\n", 1);
+}
+
+static void print_header(struct sink *s)
+{
 	for (size_t c = 0; c < s->ncols; c++) {
 		char up[64];
 		size_t i;
@@ -168,26 +180,93 @@ void sink_table_end(struct sink *s)
 			up[i] = (char)(s->cols[c][i] >= 'a' && s->cols[c][i] <= 'z' ?
 				       s->cols[c][i] - 32 : s->cols[c][i]);
 		up[i] = 0;
-		out(s, "%-*s%s", c + 1 < s->ncols ? (int)w[c] : 0, up, c + 1 < s->ncols ? "  " : "");
+		put(s, up, i);
+		if (c + 1 < s->ncols) {
+			pad(s, i < s->w[c] ? s->w[c] - i : 0);
+			put(s, "  ", 2);
+		}
 	}
 	if (s->ncols)
-		out(s, "\n");
+		put(s, "\n", 1);
+}
+
+/* Print and drop the buffered rows; from here on rows stream. */
+static void flush_rows(struct sink *s)
+{
+	print_header(s);
 	for (size_t r = 0; r < s->nrows; r++) {
-		for (size_t c = 0; c < s->ncols; c++) {
-			const char *v = s->rows[r][c] ? s->rows[r][c] : "-";
-			out(s, "%-*s%s", c + 1 < s->ncols ? (int)w[c] : 0, v, c + 1 < s->ncols ? "  " : "");
-			free(s->rows[r][c]);
-		}
-		out(s, "\n");
+		print_row(s, s->rows[r]);
 		free(s->rows[r]);
 	}
+	s->nrows = 0;
+	s->streaming = true;
+}
+
+void sink_row_end(struct sink *s)
+{
+	s->in_row = false;
+	if (s->json) {
+		put(s, "}", 1);
+		return;
+	}
+	/* the row's cells in one block: pointers, then the text */
+	char **row = malloc(MAXCOLS * sizeof(char *) + s->pused);
+	if (!row) {
+		s->err = 1;
+		return;
+	}
+	char *text = (char *)(row + MAXCOLS);
+	memcpy(text, s->pbuf, s->pused);
+	for (size_t c = 0; c < MAXCOLS; c++) {
+		row[c] = c < s->ncols && s->plen[c] ? text + s->poff[c] : NULL;
+		if (row[c] && s->plen[c] - 1 > s->w[c] && !s->streaming)
+			s->w[c] = s->plen[c] - 1;
+	}
+	if (s->streaming) {
+		print_row(s, row);
+		free(row);
+		return;
+	}
+	if (s->nrows == s->rcap) {
+		size_t nc = s->rcap ? s->rcap * 2 : 64;
+		char ***nr = realloc(s->rows, nc * sizeof(*nr));
+		if (!nr) {
+			free(row);
+			s->err = 1;
+			return;
+		}
+		s->rows = nr;
+		s->rcap = nc;
+	}
+	s->rows[s->nrows++] = row;
+	if (s->nrows >= BUFFERED_ROWS)
+		flush_rows(s);
+}
+
+void sink_table_end(struct sink *s)
+{
+	s->in_table = false;
+	if (s->json) {
+		puts_(s, s->first_row ? "]" : "\n  ]");
+		return;
+	}
+	if (!s->nrows && !s->streaming) {     /* say so rather than print nothing */
+		out(s, "(no ");
+		for (const char *c = s->table; *c; c++)
+			out(s, "%c", *c == '_' ? ' ' : *c);
+		out(s, ")\n");
+	}
+	if (!s->streaming)
+		flush_rows(s);
 	for (size_t c = 0; c < s->ncols; c++)
 		free(s->cols[c]);
-	free(s->cols);
 	free(s->rows);
-	s->cols = NULL;
+	free(s->pbuf);
 	s->rows = NULL;
+	s->pbuf = NULL;
+	s->rcap = s->pcap = s->pused = 0;
 	s->ncols = s->nrows = 0;
+	s->streaming = false;
 }
 
 /* text: store a cell of the pending row, or print "key: val" outside tables */
@@ -200,8 +279,21 @@ static void text_field(struct sink *s, const char *key, const char *val)
 	int c = col_index(s, key);
 	if (c < 0)
 		return;
-	free(s->pending[c]);
-	s->pending[c] = strdup(val);
+	size_t n = strlen(val) + 1;
+	if (s->pused + n > s->pcap) {
+		size_t nc = (s->pused + n) * 2;
+		char *nb = realloc(s->pbuf, nc);
+		if (!nb) {
+			s->err = 1;
+			return;
+		}
+		s->pbuf = nb;
+		s->pcap = nc;
+	}
+	memcpy(s->pbuf + s->pused, val, n);
+	s->poff[c] = s->pused;
+	s->plen[c] = n;
+	s->pused += n;
 }
 
 void sink_str(struct sink *s, const char *key, const char *val)
