@@ -143,6 +143,34 @@ def main():
             p.append("left behind: %s" % leftovers(tmp))
         report("lossy kdump, %s=%s: makedumpfile's dump" % list(env.items())[0], p)
 
+    # --keep-dma-pages: a DMA-writable page makedumpfile dropped comes back
+    # (and only with it: such pages are not needed by default)
+    r, m, e = vtd_json("-x", os.path.join(BUILD, "mock-vmlinux"), os.path.join(GEN, name + ".kdump"),
+                       "marks", "--reason", "DMA_WRITABLE")
+    dpfn = int(m["marks"][0]["pfn"], 0) if m.get("marks") else None
+    for keep in (False, True):
+        o = os.path.join(tmp, "dma%d.kdump" % keep)
+        p = []
+        if dpfn is None:
+            p.append("no DMA_WRITABLE page in %s" % name)
+        else:
+            rc, err = mdv(tmp, ["-l", "-d", "31"] + (["--keep-dma-pages"] if keep else []) + [vmcore, o],
+                          FAKE_MDF_DROP=str(dpfn))
+            args = open(os.path.join(tmp, "args")).read().split()
+            import drgn
+            prog = drgn.Program()
+            prog.set_core_dump(o)
+            try:
+                prog.read(dpfn << 12, 4096, True)
+                present = True
+            except drgn.FaultError:
+                present = False
+            if rc != 0 or present != keep or "--keep-dma-pages" in args:
+                p.append("exit %d, page 0x%x %s, makedumpfile's arguments %s" % (
+                    rc, dpfn, "present" if present else "absent", args))
+        report("DMA-writable page dropped by makedumpfile, %s --keep-dma-pages: %s" % (
+            "with" if keep else "without", "kept" if keep else "left out"), p)
+
     # -F: the same, as the stream passes (interleaved page_desc and data
     # records, as makedumpfile writes them); checked through makedumpfile -R
     # and drgn (libkdumpfile) too
