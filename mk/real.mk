@@ -13,7 +13,7 @@
 real_saved_default_goal := $(.DEFAULT_GOAL)
 
 REALDIR ?= build/real
-REAL_MODES ?= legacy scalable
+REAL_MODES ?= legacy scalable legacy-6.12
 REAL_KVER ?=
 REAL_TIMEOUT ?= 300
 REAL_MEM ?= 1024
@@ -38,7 +38,7 @@ real-dumps: real-deps $(O)/makedumpfile-vtd
 
 # The checks run even when a guest run failed: they report it (run-MODE) and
 # check whatever exists, so the output always ends with "N passed, N failed".
-check-real: real-deps all
+check-real: real-deps all $(O)/kdump-pages
 	$(real_dumps_cmd) || echo "real: building the runs failed; checking what exists" >&2
 	$(REAL_PYTHON) tests/real/check_real.py --realdir '$(REALDIR)' $(REAL_MODES)
 

@@ -1,10 +1,11 @@
 #!/bin/sh
 # Fetch Debian's 6.1 kernel (image + debug vmlinux) for the real-kernel tier.
 #
-#   scripts/real/fetch-kernel.sh REALDIR [RELEASE]
+#   scripts/real/fetch-kernel.sh REALDIR [RELEASE|SERIES]
 #
 # RELEASE defaults to the newest 6.1.0-N-amd64 for which apt knows a
-# linux-image-6.1.0-N-amd64-dbg package.  Everything lands in
+# linux-image-6.1.0-N-amd64-dbg package; SERIES "6.12" picks the newest
+# 6.12.N+deb12-amd64 (bookworm-security ships Debian 13's 6.12 for Debian 12).  Everything lands in
 # REALDIR/cache/linux-RELEASE/:
 #   vmlinux-RELEASE            debug vmlinux (from the -dbg .deb, which is deleted after)
 #   vmlinuz-RELEASE, config-RELEASE, System.map-RELEASE
@@ -23,9 +24,15 @@ cache=$(cd "$cache" && pwd)
 
 say() { echo "real: $*" >&2; }
 
+series=6.1
+case $rel in [0-9]*.[0-9]*-*|*+*) ;; ?*) series=$rel; rel="" ;; esac
 newest_release() {
-	apt-cache search --names-only '^linux-image-6\.1\.0-[0-9]+-amd64-dbg$' 2>/dev/null |
-		sed -n 's/^linux-image-\(6\.1\.0-[0-9]*-amd64\)-dbg .*/\1/p' | sort -V | tail -n 1
+	case $series in
+	6.1) re='6\.1\.0-[0-9]+-amd64' ;;
+	*) re="$(echo "$series" | sed 's/\./\\./g')\\.[0-9]+\\+deb12-amd64" ;;
+	esac
+	apt-cache search --names-only "^linux-image-$re-dbg\$" 2>/dev/null |
+		sed -n 's/^linux-image-\([^ ]*-amd64\)-dbg .*/\1/p' | sort -V | tail -n 1
 }
 
 if [ -z "$rel" ]; then
@@ -37,7 +44,7 @@ if [ -z "$rel" ]; then
 	fi
 	if [ -z "$rel" ]; then
 		# offline and no lists: fall back to the newest complete cached kernel
-		rel=$(ls -d "$cache"/linux-6.1.0-*-amd64 2>/dev/null | sed 's|.*/linux-||' | sort -V |
+		rel=$(ls -d "$cache"/linux-"$series"[.-]*-amd64 2>/dev/null | sed 's|.*/linux-||' | sort -V |
 			while read -r r; do [ -f "$cache/linux-$r/.complete" ] && echo "$r"; done | tail -n 1)
 	fi
 	[ -n "$rel" ] || { say "cannot determine a kernel release"; exit 1; }

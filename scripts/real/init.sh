@@ -121,7 +121,10 @@ capture_kernel() {
 		case $(cat "$d/device") in 0x1042|0x1001) blk=$(basename "$d") ;; esac
 	done
 	[ -n "$blk" ] || die "no virtio-blk PCI device"
-	echo "$blk" >/sys/bus/pci/drivers/virtio-pci/bind || die "bind $blk"
+	# (6.12 builds virtio_pci in: it has probed every virtio device already,
+	# resetting virtio-net; the e1000e still DMAs)
+	[ -e "/sys/bus/pci/devices/$blk/driver" ] ||
+		echo "$blk" >/sys/bus/pci/drivers/virtio-pci/bind || die "bind $blk"
 	i=0
 	while [ ! -b /dev/vda ]; do
 		i=$((i + 1))

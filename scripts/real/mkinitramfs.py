@@ -18,6 +18,7 @@ No root privileges are needed: the cpio is written directly (device node
 """
 import argparse
 import gzip
+import lzma
 import os
 import shutil
 import struct
@@ -82,10 +83,17 @@ class Cpio:
         return bytes(self.buf)
 
 
+def read_module(path):
+    """A module's ELF bytes; 6.12's Debian modules are .ko.xz (busybox insmod
+    passes the bytes to init_module, which takes no compressed image)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    return lzma.decompress(data) if path.endswith(".ko.xz") else data
+
+
 def modinfo(path):
     """Return the key=value strings of a .ko's .modinfo section."""
-    with open(path, "rb") as f:
-        elf = f.read()
+    elf = read_module(path)
     if elf[:4] != b"\x7fELF" or elf[4] != 2:
         raise ValueError("%s: not an ELF64 object" % path)
     shoff, = struct.unpack_from("<Q", elf, 0x28)
@@ -113,13 +121,14 @@ def module_index(moddir):
     index = {}
     for root, _, files in os.walk(os.path.join(moddir, "kernel")):
         for fn in files:
-            if fn.endswith(".ko"):
-                index[fn[:-3].replace("-", "_")] = os.path.join(root, fn)
+            for ext in (".ko", ".ko.xz"):
+                if fn.endswith(ext):
+                    index[fn[:-len(ext)].replace("-", "_")] = os.path.join(root, fn)
     builtin = set()
     try:
         with open(os.path.join(moddir, "modules.builtin")) as f:
             for line in f:
-                builtin.add(os.path.basename(line.strip())[:-3].replace("-", "_"))
+                builtin.add(os.path.basename(line.strip()).split(".ko")[0].replace("-", "_"))
     except OSError:
         pass
     return index, builtin
@@ -198,8 +207,7 @@ def build(args):
                 with open(real, "rb") as f:
                     c.file(dest, f.read(), 0o755)
     for m in sorted(set(first) | set(capture)):
-        with open(index[m], "rb") as f:
-            c.file("lib/modules/%s.ko" % m, f.read())
+        c.file("lib/modules/%s.ko" % m, read_module(index[m]))
     c.file("lib/modules/first.list", ("\n".join(first) + "\n").encode())
     c.file("lib/modules/capture.list", ("\n".join(capture) + "\n").encode())
     c.file("etc/vtdscope-initramfs", ("release=%s\n" % args.release).encode())

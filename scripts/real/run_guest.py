@@ -293,7 +293,7 @@ class Run:
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--mode", choices=("legacy", "scalable"), required=True)
+    ap.add_argument("--mode", choices=("legacy", "scalable", "legacy-6.12"), required=True)
     ap.add_argument("--kdir", required=True)
     ap.add_argument("--release", required=True)
     ap.add_argument("--initramfs", required=True)
