@@ -3,6 +3,8 @@
  *
  *   kdump-pages IN OUT drop PFN...
  *   kdump-pages IN OUT add FROM PFN...    page contents from the dump FROM
+ *   kdump-pages IN OUT addfile FILE PFN...  contents from FILE, 4 KiB per PFN
+ *                                           in the order given (make bench)
  * PFNs in hex or decimal, any order.  OUT must not exist. */
 #include <inttypes.h>
 #include <stdio.h>
@@ -21,12 +23,14 @@ static int cmp(const void *a, const void *b)
 int main(int argc, char **argv)
 {
 	char err[600];
-	if (argc < 5 || (strcmp(argv[3], "drop") && strcmp(argv[3], "add")) ||
-	    (!strcmp(argv[3], "add") && argc < 6)) {
-		fprintf(stderr, "usage: kdump-pages IN OUT drop PFN... | IN OUT add FROM PFN...\n");
+	if (argc < 5 || (strcmp(argv[3], "drop") && strcmp(argv[3], "add") && strcmp(argv[3], "addfile")) ||
+	    (strcmp(argv[3], "drop") && argc < 6)) {
+		fprintf(stderr, "usage: kdump-pages IN OUT drop PFN... | IN OUT add FROM PFN... | "
+			"IN OUT addfile FILE PFN...\n");
 		return 2;
 	}
-	int adding = !strcmp(argv[3], "add"), first = adding ? 5 : 4;
+	int fromfile = !strcmp(argv[3], "addfile");
+	int adding = !strcmp(argv[3], "add") || fromfile, first = adding ? 5 : 4;
 	size_t n = (size_t)(argc - first);
 	uint64_t *pfn = calloc(n, sizeof(*pfn));
 	uint8_t *data = adding ? malloc(n * 4096) : NULL;
@@ -38,8 +42,17 @@ int main(int argc, char **argv)
 		if (*end || end == argv[first + i])
 			return fprintf(stderr, "kdump-pages: bad page frame '%s'\n", argv[first + i]), 2;
 	}
+	if (fromfile) {
+		FILE *f = fopen(argv[4], "rb");
+		if (!f || fread(data, 4096, n, f) != n)
+			return fprintf(stderr, "kdump-pages: %s: not %zu pages\n", argv[4], n), 1;
+		fclose(f);
+		for (size_t i = 1; i < n; i++)
+			if (pfn[i] <= pfn[i - 1])
+				return fprintf(stderr, "kdump-pages: addfile wants ascending PFNs\n"), 2;
+	}
 	qsort(pfn, n, sizeof(*pfn), cmp);
-	if (adding) {
+	if (adding && !fromfile) {
 		struct dump *d = dump_open(argv[4], err, sizeof(err));
 		if (!d)
 			return fprintf(stderr, "kdump-pages: %s\n", err), 1;
