@@ -52,10 +52,11 @@ all: $(O)/vtd.so
 tests: $(O)/vtd.so
 endif
 $(O)/vtd.so: plugin/vtd.c $(O)/commands/commands.o $(O)/commands/sink.o $(O)/commands/lost.o $(O)/libvtd.a \
-		$(O)/libnoteread.a $(wildcard include/vtd/*.h) commands/commands.h cli/image.h
+		$(O)/libnoteread.a $(O)/cli/kinfo_btf.o $(wildcard include/vtd/*.h) commands/commands.h cli/image.h
 	$(CC) -Wall -Werror -O2 -g -shared -rdynamic -fPIC -DX86_64 -DGDB_10_2 \
 		-Wl,--exclude-libs,ALL -I/usr/include/crash -Iinclude -I. -o $@ plugin/vtd.c \
-		$(O)/commands/commands.o $(O)/commands/sink.o $(O)/commands/lost.o $(O)/libnoteread.a $(O)/libvtd.a
+		$(O)/commands/commands.o $(O)/commands/sink.o $(O)/commands/lost.o $(O)/cli/kinfo_btf.o \
+		$(O)/libnoteread.a $(O)/libvtd.a -lbpf
 
 # the record reader alone (no decompressors): crash> vtd reads a dump's marks
 $(O)/libnoteread.a: $(O)/cli/noteread.o

@@ -30,6 +30,10 @@ struct sink {
 	size_t pused, pcap;
 	size_t poff[MAXCOLS], plen[MAXCOLS];
 	char table[48];        /* name of the current table */
+	/* a text line is put together here and written at once: crash's fp
+	 * may be unbuffered, one write per cell would be a system call each */
+	char *line;
+	size_t lused, lcap;
 };
 
 static void put(struct sink *s, const char *p, size_t n)
@@ -40,12 +44,30 @@ static void put(struct sink *s, const char *p, size_t n)
 
 static void puts_(struct sink *s, const char *p) { put(s, p, strlen(p)); }
 
-static void pad(struct sink *s, size_t n)
+/* Append n bytes of p (NULL: spaces) to the line being built. */
+static void lput(struct sink *s, const char *p, size_t n)
 {
-	static const char sp[] = "                                                                ";
-	for (; n > sizeof(sp) - 1; n -= sizeof(sp) - 1)
-		put(s, sp, sizeof(sp) - 1);
-	put(s, sp, n);
+	if (s->lused + n > s->lcap) {
+		size_t nc = (s->lused + n) * 2 + 256;
+		char *nl = realloc(s->line, nc);
+		if (!nl) {
+			s->err = 1;
+			return;
+		}
+		s->line = nl;
+		s->lcap = nc;
+	}
+	if (p)
+		memcpy(s->line + s->lused, p, n);
+	else
+		memset(s->line + s->lused, ' ', n);
+	s->lused += n;
+}
+
+static void lflush(struct sink *s)
+{
+	put(s, s->line, s->lused);
+	s->lused = 0;
 }
 
 static void out(struct sink *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -113,6 +135,7 @@ int sink_free(struct sink *s)
 	if (fflush(s->out))
 		s->err = 1;
 	int err = s->err;
+	free(s->line);
 	free(s);
 	return err ? -1 : 0;
 }
@@ -162,13 +185,12 @@ static void print_row(struct sink *s, char **cells)
 	for (size_t c = 0; c < s->ncols; c++) {
 		const char *v = cells[c] ? cells[c] : "-";
 		size_t n = strlen(v);
-		put(s, v, n);
-		if (c + 1 < s->ncols) {
-			pad(s, n < s->w[c] ? s->w[c] - n : 0);
-			put(s, "  ", 2);
-		}
+		lput(s, v, n);
+		if (c + 1 < s->ncols)
+			lput(s, NULL, (n < s->w[c] ? s->w[c] - n : 0) + 2);
 	}
-	put(s, "\n", 1);
+	lput(s, "\n", 1);
+	lflush(s);
 }
 
 static void print_header(struct sink *s)
@@ -180,14 +202,13 @@ static void print_header(struct sink *s)
 			up[i] = (char)(s->cols[c][i] >= 'a' && s->cols[c][i] <= 'z' ?
 				       s->cols[c][i] - 32 : s->cols[c][i]);
 		up[i] = 0;
-		put(s, up, i);
-		if (c + 1 < s->ncols) {
-			pad(s, i < s->w[c] ? s->w[c] - i : 0);
-			put(s, "  ", 2);
-		}
+		lput(s, up, i);
+		if (c + 1 < s->ncols)
+			lput(s, NULL, (i < s->w[c] ? s->w[c] - i : 0) + 2);
 	}
 	if (s->ncols)
-		put(s, "\n", 1);
+		lput(s, "\n", 1);
+	lflush(s);
 }
 
 /* Print and drop the buffered rows; from here on rows stream. */

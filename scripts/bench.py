@@ -56,10 +56,11 @@ def crash_map_rows():
                        capture_output=True, text=True)
     if p.returncode:
         return [("crash> vtd map, 1 Mi mappings", "n/a", p.stderr.strip()[-200:])]
-    n, crash, cli, start = p.stdout.split()
-    return [("crash> vtd map, 1 Mi mappings", "%.2fs" % float(crash),
-             "%s mappings (each its own run) on the real %s dump; crash's own start-up (%.1fs) "
-             "subtracted; the CLI: %.2fs; target < 2 s" % (n, r, float(start), float(cli)))]
+    n, cold, warm, cli = p.stdout.split()
+    return [("crash> vtd map, 1 Mi mappings", "%.2fs" % float(cold),
+             "%s mappings (each its own run) on the real %s dump, output to a file; the first vtd "
+             "command of the session (reads the kernel's BTF, locates the state); again in the same "
+             "session %.2fs; the CLI (process start to exit) %.2fs; target < 2 s" % (n, r, float(warm), float(cli)))]
 
 
 def capture_rows():
@@ -200,10 +201,15 @@ def main():
   several times slower and would pass the target.  What would make the
   ratio reach 100× against these scripts: nothing on our side (the walk is
   8 ms of the 15–20 ms; the rest is process start and dump open).
-- **crash> vtd map of 1 Mi mappings, < 2 s**: not measured: crash needs a
-  real kernel's vmlinux and the synthetic dump's mock kernel is not one; on
-  the real dumps the domains are small.  (The command shares the walk above;
-  crash's readmem is the cost, and the plugin caches layouts for the session.)
+- **crash> vtd map of 1 Mi mappings, < 2 s**: met.  crash needs a real
+  kernel, so bench/crash_map.py gives a device of the real tier's 6.1 dump a
+  1 Mi-page table (in page frames the dump had left out) and times the
+  command inside crash.  It took 19 s at first: ~70 layout questions to gdb
+  at ~70 ms each (now answered from the kernel's own BTF, read once per
+  session, gdb the fallback), every cell of 1 Mi rows kept in memory before
+  printing (text tables now stream past 4096 rows), and crash's unbuffered
+  fp (one write per cell; the command now writes through a buffered stream
+  on the same file).
 - **Peak RSS, 1 TiB sparse vs 1 GiB, within 10 %**: met (the kdump reader
   keeps the page bitmap in the file).
 - **Capture overhead (makedumpfile-vtd / makedumpfile), ≤ 1.05**: met for the
