@@ -39,7 +39,7 @@ SOVER := 0
 
 CLI_SRCS := $(filter-out cli/makedumpfile-vtd.c,$(wildcard cli/*.c)) $(wildcard commands/*.c)
 CLI_OBJS := $(CLI_SRCS:%.c=$(O)/%.o)
-CLILIBS := $(DUMPLIBS) -ldw -lelf -lbpf
+CLILIBS := $(DUMPLIBS) -ldw -lelf
 
 .PHONY: all lib tests gen check check-build install clean demo bench deps
 all: lib $(O)/vtd $(O)/makedumpfile-vtd $(O)/mock-vmlinux
@@ -52,11 +52,11 @@ all: $(O)/vtd.so
 tests: $(O)/vtd.so
 endif
 $(O)/vtd.so: plugin/vtd.c $(O)/commands/commands.o $(O)/commands/sink.o $(O)/commands/lost.o $(O)/libvtd.a \
-		$(O)/libnoteread.a $(O)/cli/kinfo_btf.o $(wildcard include/vtd/*.h) commands/commands.h cli/image.h
+		$(O)/libnoteread.a $(wildcard include/vtd/*.h) commands/commands.h cli/image.h
 	$(CC) -Wall -Werror -O2 -g -shared -rdynamic -fPIC -DX86_64 -DGDB_10_2 \
 		-Wl,--exclude-libs,ALL -I/usr/include/crash -Iinclude -I. -o $@ plugin/vtd.c \
-		$(O)/commands/commands.o $(O)/commands/sink.o $(O)/commands/lost.o $(O)/cli/kinfo_btf.o \
-		$(O)/libnoteread.a $(O)/libvtd.a -lbpf
+		$(O)/commands/commands.o $(O)/commands/sink.o $(O)/commands/lost.o \
+		$(O)/libnoteread.a $(O)/libvtd.a
 
 # the record reader alone (no decompressors): crash> vtd reads a dump's marks
 $(O)/libnoteread.a: $(O)/cli/noteread.o
@@ -156,7 +156,7 @@ demo: deps
 
 # Performance figures (docs/performance.md): capture overhead of
 # makedumpfile-vtd on the real-kernel tier's dumps (make real-dumps first).
-bench: all $(O)/bench_walk
+bench: all $(O)/bench_walk $(O)/kdump-pages
 	$(REAL_PYTHON) scripts/bench.py
 
 $(O)/bench_walk: bench/bench_walk.c $(O)/testdata/libtd.a $(O)/libvtd.a

@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include "vtd/kernel.h"
 
+struct vtd_btf;
+
 struct kinfo_btf;
 
 /* From raw BTF bytes (copied). */
@@ -20,6 +22,8 @@ void kinfo_btf_close(struct kinfo_btf *kb);
 int kinfo_btf_type_size(struct kinfo_btf *kb, const char *type, uint64_t *size);
 int kinfo_btf_member(struct kinfo_btf *kb, const char *type, const char *member,
 		     struct vtd_member *out);
+/* The decoded BTF (lib/btf.c) behind it. */
+const struct vtd_btf *kinfo_btf_raw(const struct kinfo_btf *kb);
 /* Number of types (for messages). */
 unsigned kinfo_btf_ntypes(const struct kinfo_btf *kb);
 

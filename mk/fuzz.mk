@@ -27,7 +27,7 @@ $(FZ)/obj/%.o: %.c $(wildcard include/vtd/*.h) $(wildcard cli/*.h) fuzz/fuzz_mem
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
 
 $(FZ)/%: $(FZ)/obj/fuzz/%.o $(FUZZ_LIB_OBJS)
-	$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(DUMPLIBS) -ldw -lelf -lbpf
+	$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(DUMPLIBS) -ldw -lelf
 
 fuzz-build: $(addprefix $(FZ)/,$(FUZZ_TARGETS)) $(O)/vtd gen
 	$(REAL_PYTHON) scripts/fuzz-seeds.py $(O)/gen $(FZ)/seeds

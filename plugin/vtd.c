@@ -6,7 +6,7 @@
  * are the same code the offline vtd CLI runs (commands/commands.c), writing
  * to crash's fp so pipes and redirection work. */
 #include "commands/commands.h"
-#include "cli/kinfo_btf.h"
+#include "vtd/btf.h"
 #include "cli/image.h"
 #include "vtd/record.h"
 #include "defs.h"
@@ -79,10 +79,10 @@ static struct { char key[192]; int rc; struct vtd_member m; } mcache[MCACHE];
  * answers layout questions in microseconds where gdb takes ~70 ms each
  * (a first vtd command asked ~70 of them: 5 s); gdb remains the fallback
  * for a kernel without BTF. */
-static struct kinfo_btf *btf;
+static struct vtd_btf *btf;
 static int btf_state;                    /* 0 not tried, 1 loaded, -1 none */
 
-static struct kinfo_btf *session_btf(void)
+static struct vtd_btf *session_btf(void)
 {
 	if (btf_state)
 		return btf;
@@ -92,9 +92,11 @@ static struct kinfo_btf *session_btf(void)
 	ulong a = symbol_value("__start_BTF"), b = symbol_value("__stop_BTF");
 	if (b <= a || b - a > (256ul << 20))
 		return NULL;
-	char *buf = malloc(b - a), err[256];
+	char *buf = malloc(b - a);
+	struct vtd_error e;
+	vtd_error_init(&e);
 	if (buf && readmem(a, KVADDR, buf, (long)(b - a), "BTF", RETURN_ON_ERROR | QUIET) &&
-	    (btf = kinfo_btf_new(buf, b - a, err, sizeof(err))))
+	    (btf = vtd_btf_new(buf, b - a, &e)))
 		btf_state = 1;
 	free(buf);
 	return btf;
@@ -104,7 +106,7 @@ static int type_size_lookup(const char *type, struct vtd_member *out)
 {
 	if (session_btf()) {
 		memset(out, 0, sizeof(*out));
-		return kinfo_btf_type_size(btf, type, &out->size);
+		return vtd_btf_type_size(btf, type, &out->size);
 	}
 	long s = STRUCT_SIZE((char *)bare(type));
 	memset(out, 0, sizeof(*out));
@@ -155,7 +157,7 @@ static int c_type_size(void *ctx, const char *type, uint64_t *size)
 static int member_lookup(const char *type, const char *member, struct vtd_member *out)
 {
 	if (session_btf())
-		return kinfo_btf_member(btf, type, member, out);
+		return vtd_btf_member(btf, type, member, out);
 	char cur[128], path[256], *save = NULL, *part, *next;
 	uint64_t total = 0;
 	long off = -1, size = -1;

@@ -1223,6 +1223,16 @@ def main():
         if mode == "legacy":
             check_crash_lost(R, mode, c["rdir"], c["vmlinux"], o)
     pool.shutdown()
+    # our BTF decoder (vtd without a vmlinux, crash> vtd) against libbpf on
+    # the real kernels' BTF: every struct, union and member
+    files = sorted({c["vmlinux"] for c in ctx.values()} | {
+        os.path.join(args.realdir, "cache", d, "vmlinux-" + d[len("linux-"):])
+        for d in os.listdir(os.path.join(args.realdir, "cache")) if d.startswith("linux-")})
+    files = [f for f in files if os.path.exists(f)]
+    tb = os.path.join(os.environ.get("VTD_BUILD", "build"), "tests", "test_btf")
+    rc, out, err, _ = run([tb], 600, env={"VTD_BTF_FILES": ":".join(files)})
+    R.check("btf-vs-libbpf", rc == 0 and "FAIL" not in out and all(f in out for f in files),
+            "test_btf: %s" % tail(out + err), "; ".join(l[5:] for l in out.splitlines() if l.startswith("INFO")))
     print("INFO checks took %.1fs" % (time.monotonic() - t0))
     print("%d passed, %d failed" % (R.passed, R.failed))
     sys.exit(1 if R.failed else 0)
