@@ -1,4 +1,4 @@
-/* Fuzz target: BTF as the dump gives it (kinfo_btf over libbpf), and every
+/* Fuzz target: BTF as the dump gives it (kinfo_btf over lib/btf.c), and every
  * question the locator asks of it. */
 #include <stdint.h>
 #include <string.h>

@@ -236,15 +236,20 @@ int vtd_btf_type_size(const struct vtd_btf *b, const char *type, uint64_t *size)
 }
 
 /* name among the members of composite type id, descending into anonymous
- * members; *bits accumulates the bit offset; *m the member's record. */
+ * members; *bits accumulates the bit offset; *m the member's record.
+ * *budget bounds the members visited: anonymous members that repeat one
+ * type would make the descent exponential (fuzz_btf). */
 static int find_member(const struct vtd_btf *b, unsigned id, const char *name, uint64_t *bits,
-		       const uint8_t **parent, const uint8_t **m, int depth)
+		       const uint8_t **parent, const uint8_t **m, int depth, unsigned *budget)
 {
 	int r = resolve(b, id);
 	const uint8_t *t = r > 0 ? rec(b, (unsigned)r) : NULL;
 	if (!t || (kind(t) != K_STRUCT && kind(t) != K_UNION) || depth > 8)
 		return -1;
 	for (unsigned i = 0; i < vlen(t); i++) {
+		if (!*budget)
+			return -1;              /* spent: stays 0 all the way up */
+		(*budget)--;
 		const uint8_t *mm = t + 12 + 12 * i;
 		const char *n = str(b, u32(mm));
 		uint32_t o = u32(mm + 8);
@@ -255,7 +260,7 @@ static int find_member(const struct vtd_btf *b, unsigned id, const char *name, u
 			*m = mm;
 			return 0;
 		}
-		if ((!n || !*n) && find_member(b, u32(mm + 4), name, &bb, parent, m, depth + 1) == 0) {
+		if ((!n || !*n) && find_member(b, u32(mm + 4), name, &bb, parent, m, depth + 1, budget) == 0) {
 			*bits = bb;
 			return 0;
 		}
@@ -276,7 +281,8 @@ int vtd_btf_member(const struct vtd_btf *b, const char *type, const char *member
 	for (char *part = path, *dot; part; part = dot) {
 		if ((dot = strchr(part, '.')))
 			*dot++ = 0;
-		if (!*part || find_member(b, (unsigned)id, part, &bits, &parent, &m, 0))
+		unsigned budget = 1u << 16;
+		if (!*part || find_member(b, (unsigned)id, part, &bits, &parent, &m, 0, &budget))
 			return -1;
 		id = (int)u32(m + 4);
 	}
