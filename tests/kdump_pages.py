@@ -101,6 +101,24 @@ def main():
 
     src = os.path.join(GEN, "legacy-4level.kdump")
     have = present(src)
+    # keep: only the pages in the ranges stay (check-real's worst dump level)
+    lo, hi = have[len(have) // 4], have[len(have) // 2]
+    k = os.path.join(tmp, "keep")
+    rc, err = tool(src, k, "keep", "0x%x-0x%x" % (lo, hi), "%d-%d" % (have[-1], have[-1] + 1))
+    p = []
+    if rc:
+        p.append("keep: exit %d: %s" % (rc, err.strip()))
+    else:
+        want = [q for q in have if lo <= q < hi or q == have[-1]]
+        if present(k) != want:
+            p.append("keep left %d pages, want %d" % (len(present(k)), len(want)))
+        a, b = pages(src, want), pages(k, want)
+        if a != b:
+            p.append("kept pages differ")
+    report("keep two ranges (%d of %d pages)" % (len([q for q in have if lo <= q < hi]) + 1, len(have)), p)
+    rc, err = tool(src, k + "2", "keep", "5-3")
+    report("error: keep with a bad range", [] if rc == 2 and "bad range '5-3'" in err and
+           not os.path.exists(k + "2") else ["exit %d: %s" % (rc, err.strip())])
     out = os.path.join(tmp, "bad")
     absent = next(q for q in range(have[-1]) if q not in have)
     cut = os.path.join(tmp, "cut.kdump")

@@ -5,6 +5,9 @@
  *   kdump-pages IN OUT add FROM PFN...    page contents from the dump FROM
  *   kdump-pages IN OUT addfile FILE PFN...  contents from FILE, 4 KiB per PFN
  *                                           in the order given (make bench)
+ *   kdump-pages IN OUT keep LO-HI...      drop every page outside the ranges
+ *                                         (half-open PFN ranges): the worst a
+ *                                         dump level can do (check-real)
  * PFNs in hex or decimal, any order.  OUT must not exist. */
 #include <inttypes.h>
 #include <stdio.h>
@@ -20,13 +23,61 @@ static int cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* keep: every page IN holds outside the ranges argv[0..n) */
+static int keep_only(const char *in, const char *out, char **argv, int n)
+{
+	char err[600];
+	uint64_t *lo = calloc((size_t)n, sizeof(*lo)), *hi = calloc((size_t)n, sizeof(*hi));
+	if (!lo || !hi)
+		return fprintf(stderr, "kdump-pages: out of memory\n"), 1;
+	for (int i = 0; i < n; i++) {
+		char *end;
+		lo[i] = strtoull(argv[i], &end, 0);
+		if (*end != '-' || (hi[i] = strtoull(end + 1, &end, 0), *end) || hi[i] < lo[i])
+			return fprintf(stderr, "kdump-pages: bad range '%s' (LO-HI)\n", argv[i]), 2;
+	}
+	struct dump *d = dump_open(in, err, sizeof(err));
+	if (!d)
+		return fprintf(stderr, "kdump-pages: %s\n", err), 1;
+	struct vtd_mem m = dump_mem(d);
+	uint64_t max = dump_max_pfn(d), *drop = NULL;
+	size_t nd = 0, cap = 0;
+	for (uint64_t p = 0; p < max; p++) {
+		int inside = 0;
+		uint8_t b;
+		for (int i = 0; i < n && !inside; i++)
+			inside = p >= lo[i] && p < hi[i];
+		if (inside || m.read(m.ctx, p << 12, &b, 1, err, sizeof(err)))
+			continue;               /* kept, or not in the dump */
+		if (nd == cap) {
+			uint64_t *nv = realloc(drop, (cap = cap ? cap * 2 : 4096) * sizeof(*nv));
+			if (!nv)
+				return fprintf(stderr, "kdump-pages: out of memory\n"), 1;
+			drop = nv;
+		}
+		drop[nd++] = p;
+	}
+	dump_close(d);
+	int rc = kdump_set_pages(in, out, NULL, NULL, 0, drop, nd, err, sizeof(err));
+	if (rc)
+		fprintf(stderr, "kdump-pages: %s\n", err);
+	else
+		printf("dropped %zu pages\n", nd);
+	free(drop);
+	free(lo);
+	free(hi);
+	return rc ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	char err[600];
+	if (argc >= 4 && !strcmp(argv[3], "keep"))
+		return keep_only(argv[1], argv[2], argv + 4, argc - 4);
 	if (argc < 5 || (strcmp(argv[3], "drop") && strcmp(argv[3], "add") && strcmp(argv[3], "addfile")) ||
 	    (strcmp(argv[3], "drop") && argc < 6)) {
 		fprintf(stderr, "usage: kdump-pages IN OUT drop PFN... | IN OUT add FROM PFN... | "
-			"IN OUT addfile FILE PFN...\n");
+			"IN OUT addfile FILE PFN... | IN OUT keep LO-HI...\n");
 		return 2;
 	}
 	int fromfile = !strcmp(argv[3], "addfile");

@@ -960,6 +960,62 @@ def check_crash_lost(R, mode, rdir, vmlinux, oracle):
             "scan's root table %s; added back from the ELF dump: units as in the original" % (pfn, va, root))
 
 
+def check_worst(R, mode, rdir, vmlinux):
+    """Whatever the dump level drops, vtd's answers stay: makedumpfile-vtd
+    on the ELF dump over a makedumpfile that keeps nothing but the kernel
+    image (kdump-pages keep; the worst any makedumpfile can do) must put
+    back every page vtd reads, so that every command, with and without the
+    vmlinux, answers as on the full ELF dump.  Deterministic, unlike the
+    6.12 run's losses (which slab pages 1.7.2 takes for user pages varies)."""
+    name = "repaired-worst-%s" % mode
+    vtd = os.environ.get("VTD", "build/vtd")
+    mdv = os.path.abspath(os.environ.get("MDV", "build/makedumpfile-vtd"))
+    tool = os.path.abspath(os.environ.get("KDUMP_PAGES", "build/kdump-pages"))
+    elf, worst = os.path.join(rdir, "vmcore.elf"), os.path.join(rdir, "worst.kdump")
+    code = ("import drgn,sys\n"
+            "p=drgn.Program(); p.set_core_dump(sys.argv[2]); p.load_debug_info([sys.argv[1]])\n"
+            "pb=p.read_u64(p.symbol('phys_base').address)\n"
+            "a,b=((p.symbol(s).address-0xffffffff80000000+pb) % (1<<64) for s in ('_text','_end'))\n"
+            "print('0x%x-0x%x' % (a>>12, (b+4095)>>12))\n")
+    rc, out, err, _ = run([PY, "-c", code, vmlinux, elf], 300)
+    if rc != 0 or not re.match(r"^0x[0-9a-f]+-0x[0-9a-f]+$", out.strip()):
+        return R.fail(name, "kernel image range: %s" % tail(err))
+    wrapper = os.path.join(rdir, "makedumpfile-worst")
+    with open(wrapper, "w") as f:
+        f.write("#!/bin/sh\n# makedumpfile, then only the kernel image kept\n"
+                "makedumpfile \"$@\" || exit $?\nfor last; do :; done\n"
+                "%s \"$last\" \"$last.w\" keep %s >&2 && mv \"$last.w\" \"$last\"\n"
+                % (tool, out.strip()))
+    os.chmod(wrapper, 0o755)
+    if os.path.exists(worst):
+        os.unlink(worst)
+    rc, out, err, _ = run([mdv, "-l", "-d", "31", elf, worst], 600,
+                          env={"VTD_MAKEDUMPFILE": wrapper})
+    m = re.search(r"excluded (\d+) pages vtdscope needs", err)
+    if rc != 0 or not m or not os.path.exists(worst):
+        return R.fail(name, "makedumpfile-vtd: exit %d: %s" % (rc, tail(err)))
+    p = []
+    for src in (["-x", vmlinux], []):
+        for w in ("units", "root", "context", "domains", "devices", "irte", "qi", "log", "faults",
+                  "check"):
+            got, want = (run([vtd] + src + ["--json", d, w], 300) for d in (worst, elf))
+            try:
+                a, b = json.loads(got[1]), json.loads(want[1])
+            except ValueError:
+                p.append("%s%s: exit %d: %s" % (w, "" if src else " (no vmlinux)", got[0], tail(got[2])))
+                continue
+            if w == "check":    # the record (capture facts) is the worst dump's alone
+                a = {k: a.get(k) for k in ("problems_found", "problems", "irte_shadows_compared")}
+                b = {k: b.get(k) for k in ("problems_found", "problems", "irte_shadows_compared")}
+            if got[0] != want[0] or a != b or "not in the dump" in got[2]:
+                p.append("%s%s differs from the ELF dump's (exit %d/%d) %s" % (
+                    w, "" if src else " (no vmlinux)", got[0], want[0], one_line(got[2], 160)))
+    R.check(name, not p, "; ".join(p[:3]),
+            "a makedumpfile keeping only the kernel image: makedumpfile-vtd added back %s pages; "
+            "10 commands, with and without the vmlinux, answer as on the ELF dump" % m.group(1))
+    os.unlink(worst)
+
+
 def check_lost_612(R, mode, rdir, vmlinux):
     """A 6.12 kernel captured by bookworm's makedumpfile 1.7.2 with -d 31
     loses struct intel_iommu and more (slab pages taken for user pages):
@@ -1143,6 +1199,7 @@ def main():
             # crash 8.0.2 cannot open 6.12: the lost-state checks, by the CLI and drgn
             check_dumps_exist(R, mode, rdir)
             check_lost_612(R, mode, rdir, vmlinux)
+            check_worst(R, mode, rdir, vmlinux)
             continue
         ctx[mode] = {"rdir": rdir, "release": rel, "vmlinux": vmlinux,
                      "exists": check_dumps_exist(R, mode, rdir)}
@@ -1220,6 +1277,7 @@ def main():
         check_makedumpfile_vtd_kills(R, mode, c["rdir"], c["vmlinux"])
         check_valgrind(R, mode, c["rdir"], c["vmlinux"])
         compare_crash_vtd(R, mode, c["rdir"], c["vmlinux"])
+        check_worst(R, mode, c["rdir"], c["vmlinux"])
         if mode == "legacy":
             check_crash_lost(R, mode, c["rdir"], c["vmlinux"], o)
     pool.shutdown()

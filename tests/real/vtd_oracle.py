@@ -444,13 +444,36 @@ def decode_qi(kern, mem, u, iommu, ecap):
 # kernel-side context: PCI devices and their domains
 
 
+def pci_name(d):
+    """The kernel's name for the device (dev_name, "SSSS:BB:DD.F").  The
+    string is a small slab object of its own, which a -d 31 dump of a
+    kernel newer than its makedumpfile may have lost with nothing else
+    of the IOMMU state (vtd never reads it): then the same name from the
+    numbers, the segment from device_domain_info (IOMMU state) or else
+    the root bus's pci_sysdata, as pci_domain_nr() has it."""
+    try:
+        return d.dev.kobj.name.string_().decode(errors="replace")
+    except FaultError:
+        pass
+    seg = None
+    try:
+        if d.dev.iommu and d.dev.iommu.priv:
+            seg = drgn.cast("struct device_domain_info *", d.dev.iommu.priv).segment.value_()
+    except (FaultError, LookupError, AttributeError):
+        pass
+    if seg is None:
+        seg = drgn.cast("struct pci_sysdata *", d.bus.sysdata).domain.value_()
+    devfn = d.devfn.value_()
+    return "%04x:%02x:%02x.%d" % (seg, d.bus.number.value_(), devfn >> 3, devfn & 7)
+
+
 def pci_devices(prog, kern):
     devs = []
 
     def visit_bus(bus):
         for d in list_for_each_entry("struct pci_dev", bus.devices.address_of_(), "bus_list"):
             dev = {
-                "bdf": d.dev.kobj.name.string_().decode(errors="replace"),
+                "bdf": pci_name(d),
                 "vendor": hx(d.vendor.value_()), "device": hx(d.device.value_()),
                 "class": hx(d.member_("class").value_()),
                 "driver": d.driver.name.string_().decode() if d.driver else None,
