@@ -47,6 +47,7 @@ struct flatfix {
 	size_t nheld, cap;
 	uint64_t *rank;           /* per needed page: second-bitmap bits below it */
 	int8_t *bit;              /* per needed page: its bit, -1 not seen */
+	size_t nmissing;          /* needed pages below max_mapnr whose bit is not 1 */
 };
 
 static int emit(int out, uint64_t dst, const void *data, uint64_t size)
@@ -140,18 +141,11 @@ static uint64_t take(const struct flatfix *f, uint64_t at, uint64_t len, uint8_t
 	return e - s;
 }
 
-/* Needed pages absent from the bitmap so far, or not seen yet. */
-static size_t missing(const struct flatfix *f)
-{
-	size_t m = 0;
-	for (size_t i = 0; i < f->n; i++)
-		m += f->bit[i] != 1 && f->need[i] < f->max_mapnr;
-	return m;
-}
-
+/* Needed pages absent from the bitmap so far, or not seen yet: kept as
+ * the bitmap passes (asked for every record, O(1)). */
 static bool may_need(const struct flatfix *f)
 {
-	return missing(f) > 0;
+	return f->nmissing > 0;
 }
 
 /* One complete record (f->rd): forward it, or hold it back. */
@@ -182,6 +176,8 @@ static int record(struct flatfix *f, int out)
 			if (le(f->sub + 12, 4) || !f->max_mapnr || (f->max_mapnr + 7) / 8 > f->desc_off - f->bm2)
 				return give_up(f, out, "a split dump, or a max_mapnr the bitmaps do not hold") ||
 				       emit(out, dst, f->rd, size);
+			for (size_t i = 0; i < f->n; i++)
+				f->nmissing += f->need[i] < f->max_mapnr;
 		}
 	}
 	if (end <= FLAT_HDR || (f->bs && end <= f->bm2))
@@ -208,7 +204,10 @@ static int record(struct flatfix *f, int out)
 			if (q < b) {
 				unsigned s = (unsigned)(f->need[i] % 8);
 				f->rank[i] += (uint64_t)__builtin_popcount(bp[q - a] & ((1u << s) - 1));
-				f->bit[i] = (int8_t)(bp[q - a] >> s & 1);
+				int8_t nb = (int8_t)(bp[q - a] >> s & 1);
+				if (f->need[i] < f->max_mapnr)
+					f->nmissing += (size_t)(nb != 1) - (size_t)(f->bit[i] != 1);
+				f->bit[i] = nb;
 				mine |= f->bit[i] == 0 && f->need[i] < f->max_mapnr;
 			}
 		}
@@ -482,7 +481,7 @@ int flatfix_finish(struct flatfix *f, int complete, int out, const struct vtd_me
 {
 	*added = 0;
 	*first = 0;
-	*lost = f->max_mapnr ? missing(f) : f->n;
+	*lost = f->max_mapnr ? f->nmissing : f->n;
 	why[0] = 0;
 	if (f->in_rec || f->rh_n) {
 		/* makedumpfile stopped inside a record: pass on what came */
