@@ -22,23 +22,14 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
+import kdumpbits  # noqa: E402
+
 here = os.path.dirname(os.path.abspath(__file__))
 BUILD = os.environ.get("O", "build")
 VTD = os.path.join(BUILD, "vtd")
 TOOL = os.path.join(BUILD, "kdump-pages")
 N = 1 << 20
-
-
-def present(path):
-    """Page frames in the kdump file's second bitmap, and max_mapnr."""
-    with open(path, "rb") as f:
-        h = f.read(4096)
-        bs, sub_blocks, bm_blocks = struct.unpack_from("<III", h, 428)
-        f.seek(bs + 96)
-        max_mapnr, = struct.unpack("<Q", f.read(8))
-        f.seek(bs * (1 + sub_blocks) + bm_blocks * bs // 2)
-        bm = f.read((max_mapnr + 7) // 8)
-    return bm, max_mapnr
 
 
 def vtd_json(dump, vmlinux, *words):
@@ -58,8 +49,8 @@ def main():
     bus = int(c["bdf"].split(":")[1], 16)
     dev, fn = (int(x, 16) for x in c["bdf"].split(":")[2].split("."))
     ctp = int([r for r in vtd_json(src, vmlinux, "root")["root_entries"] if r["bus"] == bus][0]["ctp"], 16)
-    bm, max_mapnr = present(src)
-    free = [p for p in range(0x1000, max_mapnr) if not bm[p // 8] >> (p % 8) & 1]
+    bm, max_mapnr = kdumpbits.bitmap(src)
+    free = [p for p in range(0x1000, max_mapnr) if not kdumpbits.has(bm, p)]
     if len(free) < 2100:
         sys.exit("not enough excluded page frames for the tables")
     # 3 levels: one top table, 4 middle, 2048 leaves (512 entries each)

@@ -13,6 +13,8 @@ import tempfile
 
 import drgn
 
+from kdumpbits import present
+
 GEN = os.environ.get("VTD_GEN", "build/gen")
 BUILD = os.environ.get("VTD_BUILD", "build")
 TOOL = os.path.join(BUILD, "kdump-pages")
@@ -27,15 +29,6 @@ def report(name, problems):
         print("FAIL kdump-pages/%s: %s" % (name, "; ".join(str(p) for p in problems[:3])))
     else:
         print("PASS kdump-pages/%s" % name)
-
-
-def present(path):
-    """Page frames in a kdump file's second bitmap."""
-    d = open(path, "rb").read()
-    bs, sub_blocks, bm_blocks = struct.unpack_from("<III", d, 428)
-    max_mapnr, = struct.unpack_from("<Q", d, bs + 96)
-    bm2 = bs * (1 + sub_blocks) + bm_blocks * bs // 2
-    return [p for p in range(max_mapnr) if d[bm2 + p // 8] >> (p % 8) & 1]
 
 
 def pages(path, pfns):

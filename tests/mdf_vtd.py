@@ -17,6 +17,8 @@ import subprocess
 import sys
 import tempfile
 
+import kdumpbits
+
 GEN = os.environ.get("VTD_GEN", "build/gen")
 BUILD = os.environ.get("VTD_BUILD", "build")
 VTD = os.path.join(BUILD, "vtd")
@@ -191,19 +193,13 @@ def main():
         full, got = drgn.Program(), drgn.Program()
         full.set_core_dump(os.path.join(GEN, name + ".kdump"))
         got.set_core_dump(rr)
-        d = open(os.path.join(GEN, name + ".kdump"), "rb").read()
-        bs, sub_blocks, bm_blocks = struct.unpack_from("<III", d, 428)
-        max_mapnr, = struct.unpack_from("<Q", d, bs + 96)
-        bm2 = bs * (1 + sub_blocks) + bm_blocks * bs // 2
-        lossy_d = open(lossy, "rb").read()
-        for q in range(max_mapnr):
-            if not d[bm2 + q // 8] >> (q % 8) & 1:
-                continue
+        lossy_bm, _ = kdumpbits.bitmap(lossy)
+        for q in kdumpbits.present(os.path.join(GEN, name + ".kdump")):
             try:
                 g = got.read(q << 12, 4096, True)
             except drgn.FaultError:
                 g = None
-            if lossy_d[bm2 + q // 8] >> (q % 8) & 1 and g != full.read(q << 12, 4096, True):
+            if kdumpbits.has(lossy_bm, q) and g != full.read(q << 12, 4096, True):
                 p.append("page 0x%x (in makedumpfile's stream) differs after -R" % q)
                 break
     report("lossy flattened stream: the excluded structures put back as it passes", p)
