@@ -965,13 +965,15 @@ def check_worst(R, mode, rdir, vmlinux):
     on the ELF dump over a makedumpfile that keeps nothing but the kernel
     image (kdump-pages keep; the worst any makedumpfile can do) must put
     back every page vtd reads, so that every command, with and without the
-    vmlinux, answers as on the full ELF dump.  Deterministic, unlike the
-    6.12 run's losses (which slab pages 1.7.2 takes for user pages varies)."""
-    name = "repaired-worst-%s" % mode
+    vmlinux, answers as on the full ELF dump: the kdump-compressed file
+    (-l) and the flattened stream (-F, that file's stream as makedumpfile
+    lays one out: tests/kdumpbits.py).  Deterministic, unlike the 6.12
+    run's losses (which slab pages 1.7.2 takes for user pages varies)."""
     vtd = os.environ.get("VTD", "build/vtd")
     mdv = os.path.abspath(os.environ.get("MDV", "build/makedumpfile-vtd"))
     tool = os.path.abspath(os.environ.get("KDUMP_PAGES", "build/kdump-pages"))
-    elf, worst = os.path.join(rdir, "vmcore.elf"), os.path.join(rdir, "worst.kdump")
+    flatten = os.path.join(os.path.dirname(HERE), "kdumpbits.py")
+    elf = os.path.join(rdir, "vmcore.elf")
     code = ("import drgn,sys\n"
             "p=drgn.Program(); p.set_core_dump(sys.argv[2]); p.load_debug_info([sys.argv[1]])\n"
             "pb=p.read_u64(p.symbol('phys_base').address)\n"
@@ -979,41 +981,59 @@ def check_worst(R, mode, rdir, vmlinux):
             "print('0x%x-0x%x' % (a>>12, (b+4095)>>12))\n")
     rc, out, err, _ = run([PY, "-c", code, vmlinux, elf], 300)
     if rc != 0 or not re.match(r"^0x[0-9a-f]+-0x[0-9a-f]+$", out.strip()):
-        return R.fail(name, "kernel image range: %s" % tail(err))
+        return R.fail("repaired-worst-%s" % mode, "kernel image range: %s" % tail(err))
+    keep = out.strip()
     wrapper = os.path.join(rdir, "makedumpfile-worst")
     with open(wrapper, "w") as f:
-        f.write("#!/bin/sh\n# makedumpfile, then only the kernel image kept\n"
-                "makedumpfile \"$@\" || exit $?\nfor last; do :; done\n"
-                "%s \"$last\" \"$last.w\" keep %s >&2 && mv \"$last.w\" \"$last\"\n"
-                % (tool, out.strip()))
+        f.write("#!/bin/sh\n# makedumpfile keeping only the kernel image: -l into the file,\n"
+                "# -F that file's stream on standard output\n"
+                "for last; do :; done\nt=$(mktemp -d) || exit 1\n"
+                "case \" $* \" in\n"
+                "*\" -F \"*) makedumpfile -l -d 31 \"$last\" $t/a >&2 && %s $t/a $t/b keep %s >&2 &&"
+                " %s %s flatten $t/b; rc=$? ;;\n"
+                "*) makedumpfile \"$@\" && %s \"$last\" $t/b keep %s >&2 && mv $t/b \"$last\"; rc=$? ;;\n"
+                "esac\nrm -rf $t\nexit $rc\n" % (tool, keep, PY, flatten, tool, keep))
     os.chmod(wrapper, 0o755)
-    if os.path.exists(worst):
+    for fmt in ("kdump", "flat"):
+        name = "repaired-worst-%s%s" % (mode, "-flat" if fmt == "flat" else "")
+        worst = os.path.join(rdir, "worst." + fmt)
+        if os.path.exists(worst):
+            os.unlink(worst)
+        env = {"VTD_MAKEDUMPFILE": wrapper}
+        if fmt == "kdump":
+            rc, out, err, _ = run([mdv, "-l", "-d", "31", elf, worst], 600, env=env)
+            m = re.search(r"excluded (\d+) pages vtdscope needs", err)
+        else:
+            with open(worst, "wb") as f:
+                r = subprocess.run([mdv, "-F", "-d", "31", elf], stdout=f, stderr=subprocess.PIPE,
+                                   text=False, timeout=600, env=dict(os.environ, **env))
+            rc, err = r.returncode, r.stderr.decode(errors="replace")
+            m = re.search(r"put (\d+) excluded pages back into the stream", err)
+        if rc != 0 or not m or not os.path.exists(worst):
+            R.fail(name, "makedumpfile-vtd: exit %d: %s" % (rc, tail(err)))
+            continue
+        p = []
+        for src in (["-x", vmlinux], []):
+            for w in ("units", "root", "context", "domains", "devices", "irte", "qi", "log", "faults",
+                      "check"):
+                got, want = (run([vtd] + src + ["--json", d, w], 300) for d in (worst, elf))
+                try:
+                    a, b = json.loads(got[1]), json.loads(want[1])
+                except ValueError:
+                    p.append("%s%s: exit %d: %s" % (w, "" if src else " (no vmlinux)", got[0],
+                                                    tail(got[2])))
+                    continue
+                if w == "check":    # the record (capture facts) is the worst dump's alone
+                    a = {k: a.get(k) for k in ("problems_found", "problems", "irte_shadows_compared")}
+                    b = {k: b.get(k) for k in ("problems_found", "problems", "irte_shadows_compared")}
+                if got[0] != want[0] or a != b or "not in the dump" in got[2]:
+                    p.append("%s%s differs from the ELF dump's (exit %d/%d) %s" % (
+                        w, "" if src else " (no vmlinux)", got[0], want[0], one_line(got[2], 160)))
+        R.check(name, not p, "; ".join(p[:3]),
+                "a makedumpfile keeping only the kernel image (%s): makedumpfile-vtd added back %s "
+                "pages; 10 commands, with and without the vmlinux, answer as on the ELF dump" % (
+                    "-F stream" if fmt == "flat" else "-l file", m.group(1)))
         os.unlink(worst)
-    rc, out, err, _ = run([mdv, "-l", "-d", "31", elf, worst], 600,
-                          env={"VTD_MAKEDUMPFILE": wrapper})
-    m = re.search(r"excluded (\d+) pages vtdscope needs", err)
-    if rc != 0 or not m or not os.path.exists(worst):
-        return R.fail(name, "makedumpfile-vtd: exit %d: %s" % (rc, tail(err)))
-    p = []
-    for src in (["-x", vmlinux], []):
-        for w in ("units", "root", "context", "domains", "devices", "irte", "qi", "log", "faults",
-                  "check"):
-            got, want = (run([vtd] + src + ["--json", d, w], 300) for d in (worst, elf))
-            try:
-                a, b = json.loads(got[1]), json.loads(want[1])
-            except ValueError:
-                p.append("%s%s: exit %d: %s" % (w, "" if src else " (no vmlinux)", got[0], tail(got[2])))
-                continue
-            if w == "check":    # the record (capture facts) is the worst dump's alone
-                a = {k: a.get(k) for k in ("problems_found", "problems", "irte_shadows_compared")}
-                b = {k: b.get(k) for k in ("problems_found", "problems", "irte_shadows_compared")}
-            if got[0] != want[0] or a != b or "not in the dump" in got[2]:
-                p.append("%s%s differs from the ELF dump's (exit %d/%d) %s" % (
-                    w, "" if src else " (no vmlinux)", got[0], want[0], one_line(got[2], 160)))
-    R.check(name, not p, "; ".join(p[:3]),
-            "a makedumpfile keeping only the kernel image: makedumpfile-vtd added back %s pages; "
-            "10 commands, with and without the vmlinux, answer as on the ELF dump" % m.group(1))
-    os.unlink(worst)
 
 
 def check_lost_612(R, mode, rdir, vmlinux):
