@@ -27,21 +27,30 @@ static int cmp(const void *a, const void *b)
 static int keep_only(const char *in, const char *out, char **argv, int n)
 {
 	char err[600];
-	uint64_t *lo = calloc((size_t)n, sizeof(*lo)), *hi = calloc((size_t)n, sizeof(*hi));
-	if (!lo || !hi)
-		return fprintf(stderr, "kdump-pages: out of memory\n"), 1;
+	int rc = 1;
+	uint64_t *lo = calloc((size_t)n + 1, sizeof(*lo)), *hi = calloc((size_t)n + 1, sizeof(*hi));
+	uint64_t *drop = NULL;
+	size_t nd = 0, cap = 0;
+	struct dump *d = NULL;
+	if (!lo || !hi) {
+		fprintf(stderr, "kdump-pages: out of memory\n");
+		goto out;
+	}
 	for (int i = 0; i < n; i++) {
 		char *end;
 		lo[i] = strtoull(argv[i], &end, 0);
-		if (*end != '-' || (hi[i] = strtoull(end + 1, &end, 0), *end) || hi[i] < lo[i])
-			return fprintf(stderr, "kdump-pages: bad range '%s' (LO-HI)\n", argv[i]), 2;
+		if (*end != '-' || (hi[i] = strtoull(end + 1, &end, 0), *end) || hi[i] < lo[i]) {
+			fprintf(stderr, "kdump-pages: bad range '%s' (LO-HI)\n", argv[i]);
+			rc = 2;
+			goto out;
+		}
 	}
-	struct dump *d = dump_open(in, err, sizeof(err));
-	if (!d)
-		return fprintf(stderr, "kdump-pages: %s\n", err), 1;
+	if (!(d = dump_open(in, err, sizeof(err)))) {
+		fprintf(stderr, "kdump-pages: %s\n", err);
+		goto out;
+	}
 	struct vtd_mem m = dump_mem(d);
-	uint64_t max = dump_max_pfn(d), *drop = NULL;
-	size_t nd = 0, cap = 0;
+	uint64_t max = dump_max_pfn(d);
 	for (uint64_t p = 0; p < max; p++) {
 		int inside = 0;
 		uint8_t b;
@@ -51,22 +60,27 @@ static int keep_only(const char *in, const char *out, char **argv, int n)
 			continue;               /* kept, or not in the dump */
 		if (nd == cap) {
 			uint64_t *nv = realloc(drop, (cap = cap ? cap * 2 : 4096) * sizeof(*nv));
-			if (!nv)
-				return fprintf(stderr, "kdump-pages: out of memory\n"), 1;
+			if (!nv) {
+				fprintf(stderr, "kdump-pages: out of memory\n");
+				goto out;
+			}
 			drop = nv;
 		}
 		drop[nd++] = p;
 	}
-	dump_close(d);
-	int rc = kdump_set_pages(in, out, NULL, NULL, 0, drop, nd, err, sizeof(err));
-	if (rc)
+	if (kdump_set_pages(in, out, NULL, NULL, 0, drop, nd, err, sizeof(err))) {
 		fprintf(stderr, "kdump-pages: %s\n", err);
-	else
-		printf("dropped %zu pages\n", nd);
+		goto out;
+	}
+	printf("dropped %zu pages\n", nd);
+	rc = 0;
+out:
+	if (d)
+		dump_close(d);
 	free(drop);
 	free(lo);
 	free(hi);
-	return rc ? 1 : 0;
+	return rc;
 }
 
 int main(int argc, char **argv)
