@@ -146,6 +146,27 @@ static void put_error(struct cmd *k, const struct vtd_error *e)
 	sink_row_end(k->s);
 }
 
+/* A unit whose tables are not known (its struct intel_iommu was not
+ * read): said once per command as a problem row, never walked as zeros. */
+static void put_unknown(struct cmd *k, const struct vtd_unit *u)
+{
+	struct vtd_error e;
+	vtd_error_init(&e);
+	snprintf(e.unit, sizeof(e.unit), "%s", u->name);
+	e.segment = u->segment;
+	vtd_error_set(&e, VTD_E_INVAL, "the crashed kernel's struct intel_iommu of this unit is not "
+		      "readable: its root table, IR table, invalidation queue, CAP and ECAP are not known");
+	put_error(k, &e);
+}
+
+/* The same, for a command about one device of that unit: an error. */
+static int unknown_err(struct cmd *k, const struct vtd_unit *u, const char *bdf)
+{
+	fprintf(k->c->err, "%s: %s %s: the crashed kernel's struct intel_iommu of this unit is not "
+		"readable: its tables are not known\n", k->c->prog, u->name, bdf);
+	return 1;
+}
+
 /* ---- units ---- */
 
 static const char *unit_mode(const struct vtd_unit *u)
@@ -164,6 +185,15 @@ static int cmd_units(struct cmd *k)
 		sink_u64(k->s, "segment", u->segment);
 		if (ku)
 			sink_hex(k->s, "reg_phys", ku->reg_phys);
+		if (u->unknown) {
+			/* not known, not zero: the kernel's record of it is not readable */
+			static const char *const cols[] = { "mode", "cap", "ecap", "haw", "root", "irta",
+							    "iqa", "gcmd", "flags" };
+			for (size_t c = 0; c < sizeof(cols) / sizeof(cols[0]); c++)
+				sink_null(k->s, cols[c]);
+			sink_row_end(k->s);
+			continue;
+		}
 		sink_str(k->s, "mode", unit_mode(u));
 		sink_hex(k->s, "cap", u->cap);
 		sink_hex(k->s, "ecap", u->ecap);
@@ -196,6 +226,7 @@ static int cmd_root(struct cmd *k, int argc, char **argv)
 	const char *only = argc > 1 ? argv[1] : k->unit_name;
 	if (only && !unit_by_name(k, only))
 		return usage_err(k, "no unit named '%s'", only);
+	unsigned nprob = 0;
 	sink_table(k->s, "root_entries");
 	for (size_t i = 0; i < k->c->nunits; i++) {
 		const struct vtd_unit *u = &k->c->units[i];
@@ -203,11 +234,17 @@ static int cmd_root(struct cmd *k, int argc, char **argv)
 		struct vtd_error e;
 		if (only && strcmp(u->name, only))
 			continue;
+		if (u->unknown) {
+			put_unknown(k, u);
+			nprob++;
+			continue;
+		}
 		vtd_error_init(&e);
 		if (vtd_mem_read_qwords(k->c->mem, rt, q, 512, &e)) {
 			snprintf(e.unit, sizeof(e.unit), "%s", u->name);
 			e.table = rt;
 			put_error(k, &e);
+			nprob++;
 			continue;
 		}
 		for (unsigned bus = 0; bus < 256; bus++) {
@@ -235,7 +272,7 @@ static int cmd_root(struct cmd *k, int argc, char **argv)
 		}
 	}
 	sink_table_end(k->s);
-	return 0;
+	return nprob ? 1 : 0;
 }
 
 /* ---- context ---- */
@@ -324,6 +361,8 @@ static int cmd_pasid(struct cmd *k, int argc, char **argv)
 	const struct vtd_unit *u = unit_for(k, seg, bus, devfn);
 	if (!u)
 		return usage_err(k, "%s: no unit translates this device (use --unit)", argv[1]);
+	if (u->unknown)
+		return unknown_err(k, u, argv[1]);
 	if (!vtd_unit_scalable(u))
 		return usage_err(k, "%s is in legacy mode: no PASID tables", u->name);
 	struct ctxwalk w = { k, u, seg, (int)bus, (int)devfn, 0 };
@@ -384,6 +423,8 @@ static int cmd_map(struct cmd *k, int argc, char **argv)
 	const struct vtd_unit *u = unit_for(k, seg, bus, devfn);
 	if (!u)
 		return usage_err(k, "%s: no unit translates this device (use --unit)", argv[1]);
+	if (u->unknown)
+		return unknown_err(k, u, argv[1]);
 	struct vtd_devctx dc;
 	struct vtd_error e;
 	if (vtd_devctx_get(k->c->mem, u, vtd_sid(bus, devfn), k->pasid, &dc, &e)) {
@@ -414,6 +455,8 @@ static int cmd_translate(struct cmd *k, int argc, char **argv)
 	const struct vtd_unit *u = unit_for(k, seg, bus, devfn);
 	if (!u)
 		return usage_err(k, "%s: no unit translates this device (use --unit)", argv[1]);
+	if (u->unknown)
+		return unknown_err(k, u, argv[1]);
 	struct vtd_request rq = { vtd_sid(bus, devfn), k->pasid, iova,
 				  k->write ? VTD_ACC_WRITE : VTD_ACC_READ };
 	struct vtd_translation *t = malloc(sizeof(*t));
@@ -819,6 +862,11 @@ static int cmd_irte(struct cmd *k, int argc, char **argv)
 	sink_table(k->s, "irtes");
 	for (size_t i = 0; i < k->c->nunits; i++) {
 		w.u = &k->c->units[i];
+		if (w.u->unknown && (!only || !strcmp(w.u->name, only))) {
+			put_unknown(k, w.u);
+			w.nprob++;
+			continue;
+		}
 		if ((only && strcmp(w.u->name, only)) || !w.u->irta)
 			continue;
 		vtd_irte_iter(k->c->mem, w.u->name, w.u->irta, ir_entry, &w);
@@ -875,6 +923,11 @@ static int cmd_qi(struct cmd *k, int argc, char **argv)
 	sink_table(k->s, "qi_slots");
 	for (size_t i = 0; i < k->c->nunits; i++) {
 		w.u = &k->c->units[i];
+		if (w.u->unknown && (!only || !strcmp(w.u->name, only))) {
+			put_unknown(k, w.u);
+			w.nprob++;
+			continue;
+		}
 		if ((only && strcmp(w.u->name, only)) || !w.u->qi.iqa)
 			continue;
 		vtd_qi_iter(k->c->mem, w.u->name, &w.u->qi, qi_slot, &w);
@@ -1113,6 +1166,8 @@ static void cross_check(struct chk *w)
 			continue;
 		const struct vtd_unit *u = &w->k->c->units[d->unit];
 		const struct vtd_kdomain *dom = &ks->domains[d->domain];
+		if (u->unknown)
+			continue;       /* nothing to compare with: the walk said so */
 		char bdf[20];
 		struct vtd_devctx dc;
 		struct vtd_error e;

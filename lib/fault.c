@@ -6,6 +6,7 @@ const char *vtd_fault_str(unsigned r)
 {
 	switch (r) {
 	case 0: return "no fault";
+	case VTD_FR_UNIT_UNKNOWN: return "not a fault: the unit's tables are not known";
 	case 0x1: return "Present bit in root entry is clear";
 	case 0x2: return "Present bit in context entry is clear";
 	case 0x3: return "Invalid context entry";

@@ -172,6 +172,7 @@ static void load_unit(struct kr *k, struct vtd_kunit *ku, const struct obj *drhd
 			snprintf(ku->why, sizeof(ku->why), "%.239s", k->err->msg);
 		}
 		snprintf(ku->unit.name, sizeof(ku->unit.name), "drhd@%" PRIx64, drhd->addr);
+		ku->unit.unknown = true;
 		return;
 	}
 	get_str(k, &io, "name", ku->unit.name, sizeof(ku->unit.name));

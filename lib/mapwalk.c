@@ -486,6 +486,13 @@ int vtd_unit_walk(const struct vtd_mem *mem, const struct vtd_unit *u,
 	wk_init(&x.w, mem, u, NULL, &x.err);
 	x.ops = ops;
 	x.with_mappings = with_mappings;
+	if (u->unknown) {
+		uat(&x, -1, -1, VTD_NOADDR, -1, NULL, 0);
+		vtd_error_set(&x.err, VTD_E_INVAL, "the crashed kernel's struct intel_iommu of this unit is not "
+			      "readable: its root table, CAP and ECAP are not known");
+		udiag(&x);
+		return x.stop;
+	}
 	if (!rta || rtaddr_ttm(u->rtaddr) >= VTD_TTM_RSVD) {
 		uat(&x, -1, -1, rta, -1, NULL, 0);
 		vtd_error_set(&x.err, VTD_E_INVAL, "no usable root table (RTADDR 0x%" PRIx64 ")",

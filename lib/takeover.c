@@ -587,6 +587,8 @@ int vtd_analyze(const struct vtd_mem *mem, const struct vtd_kstate *ks,
 	/* first what the takeover wrote, and what evidence gives back */
 	if (ks && ks->nunits == nunits)
 		for (size_t i = 0; i < nunits && !x.nomem; i++) {
+			if (units[i].unknown)
+				continue;       /* nothing known to check */
 			check_unit_flags(&x, i);
 			check_root(&x, i);
 		}
@@ -600,6 +602,8 @@ int vtd_analyze(const struct vtd_mem *mem, const struct vtd_kstate *ks,
 	struct vtd_mem om = { ov_read, &ov };
 	struct vtd_walk_ops ops = { w_device, w_mapping, w_diag, &x, w_table };
 	for (size_t i = 0; i < nunits && !x.nomem; i++) {
+		if (units[i].unknown)
+			continue;
 		x.ui = i;
 		x.mem = &om;
 		memset(&x.cur, 0, sizeof(x.cur));

@@ -203,6 +203,11 @@ static unsigned resolve(struct wk *w, uint16_t sid, int64_t pasid, bool request,
 	dc->sid = sid;
 	dc->pasid = pasid;
 	dc->did = -1;
+	if (u->unknown) {
+		vtd_error_set(w->err, VTD_E_INVAL, "the crashed kernel's struct intel_iommu of this unit is not "
+			      "readable: its root table, CAP and ECAP are not known");
+		return VTD_FR_UNIT_UNKNOWN;
+	}
 	if (rtaddr_ttm(u->rtaddr) >= VTD_TTM_RSVD || !rta)
 		return wk_fault(w, sm ? VTD_FR_SM_RTA_INV : VTD_FR_ROOT_TABLE_INV, VTD_E_INVAL,
 				"no usable root table (RTADDR 0x%" PRIx64 ")", u->rtaddr);

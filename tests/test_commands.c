@@ -267,3 +267,77 @@ TEST(marks_and_who_show_page_marks)
 	free(out);
 	teardown(&f);
 }
+
+/* A source that lost one structure alone (as when it is the only object
+ * of its slab page that makedumpfile dropped) */
+struct rhole { struct vtd_mem under; uint64_t lo, hi; };
+static int rhole_read(void *ctx, uint64_t pa, void *buf, size_t len, char *why, size_t whylen)
+{
+	struct rhole *h = ctx;
+	if (pa < h->hi && pa + len > h->lo) {
+		snprintf(why, whylen, "excluded page (not in the dump) at 0x%llx",
+			 (unsigned long long)(h->lo & ~0xfffull));
+		return -1;
+	}
+	return h->under.read(h->under.ctx, pa, buf, len, why, whylen);
+}
+
+TEST(unit_whose_intel_iommu_is_lost_is_not_known)
+{
+	struct fixture f;
+	char *out = NULL;
+	EXPECT(setup(&f, "two-units") == 0);
+	if (!f.ks) {
+		teardown(&f);
+		return;
+	}
+	/* dmar1's struct intel_iommu alone is not in the dump: dmar0 answers
+	 * as before; dmar1 is named from its DRHD and every value the lost
+	 * structure held is unknown (null), never zero, and never walked as a
+	 * root table at 0 or a legacy-mode unit */
+	uint64_t pa = f.ks->units[1].iommu - f.ks->km.page_offset_base;
+	struct rhole h = { f.mem, pa, pa + 64 };
+	struct vtd_mem m = { rhole_read, &h };
+	struct vtd_kstate *ks = NULL, *keep = f.ks;
+	struct vtd_error e;
+	vtd_error_init(&e);
+	EXPECT_EQ(vtd_kstate_load(&m, &f.k.ki, &ks, &e), 0);
+	if (!ks) {
+		teardown(&f);
+		return;
+	}
+	EXPECT(ks->nunits == 2 && ks->units[1].lost && ks->units[1].unit.unknown &&
+	       !ks->units[0].unit.unknown);
+	f.ks = ks;
+	f.mem = m;
+	for (size_t i = 0; i < ks->nunits; i++)
+		f.units[i] = ks->units[i].unit;
+	const char *name = ks->units[1].unit.name;
+	static const struct { const char *line; int rc; const char *want; } cmds[] = {
+		{ "units", 0, "\"cap\": null, \"ecap\": null, \"haw\": null, \"root\": null" },
+		{ "root", 1, "struct intel_iommu of this unit is not readable" },
+		{ "context", 1, "its root table, CAP and ECAP are not known" },
+		{ "irte", 1, "struct intel_iommu of this unit is not readable" },
+		{ "qi", 1, "struct intel_iommu of this unit is not readable" },
+		{ "check", 1, "\"problems_found\": 2" },
+		{ "context 0000:00:02.0", 0, "\"did\": 2" },
+		{ "map 0001:00:02.0", 1, "" },
+		{ "pasid 0001:00:02.0", 1, "" },
+		{ "translate 0001:00:02.0 0x1000", 1, "" },
+	};
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		int rc = run(&f, &out, true, cmds[i].line);
+		EXPECT_MSG(rc == cmds[i].rc && out && strstr(out, cmds[i].want) &&
+			   !strstr(out, "legacy mode") && !strstr(out, "RTADDR 0x0") &&
+			   !strstr(out, "does not translate"),
+			   "%s: rc %d, got:\n%s", cmds[i].line, rc, out ? out : "");
+		if (!strcmp(cmds[i].line, "units"))
+			EXPECT_MSG(strstr(out, name) && strstr(out, "\"reg_phys\": \"0xfed91000\""),
+				   "units: %s", out);
+		free(out);
+	}
+	f.ks = keep;
+	f.mem = h.under;
+	vtd_kstate_free(ks);
+	teardown(&f);
+}

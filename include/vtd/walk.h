@@ -27,6 +27,9 @@ struct vtd_unit {
 	unsigned haw;         /* host address width; 0 = CAP.MGAW */
 	uint64_t irta;        /* IRTA value (0 = no IR table) */
 	struct vtd_qi qi;     /* invalidation queue (iqa 0 = none) */
+	bool unknown;         /* the crashed kernel's record of the unit (struct
+			       * intel_iommu) could not be read: cap, ecap and the
+			       * table addresses are not known, not zero */
 };
 
 static inline bool vtd_unit_scalable(const struct vtd_unit *u)
@@ -54,6 +57,8 @@ const char *vtd_xtype_name(enum vtd_xtype t);
 /* Fault reasons (VT-d spec §7.1.3 / Linux dma_remap_fault_reasons[]). */
 enum vtd_fault {
 	VTD_FR_NONE = 0,
+	/* not a VT-d fault reason: the unit's tables are not known (unknown) */
+	VTD_FR_UNIT_UNKNOWN = 0x100,
 	VTD_FR_ROOT_ENTRY_P = 0x1, VTD_FR_CONTEXT_ENTRY_P = 0x2,
 	VTD_FR_CONTEXT_ENTRY_INV = 0x3, VTD_FR_ADDR_BEYOND_MGAW = 0x4,
 	VTD_FR_WRITE = 0x5, VTD_FR_READ = 0x6, VTD_FR_PAGING_ENTRY_INV = 0x7,
