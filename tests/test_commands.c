@@ -183,14 +183,16 @@ TEST(check_compares_irtes_with_kernel_shadows)
 	teardown(&f);
 }
 
-/* A memory source missing one page, as a dump level can leave it out. */
-struct hole { struct vtd_mem under; uint64_t pfn; };
+/* A memory source missing [lo, hi): a page, as a dump level leaves it out,
+ * or one structure alone (as when makedumpfile dropped the only object of
+ * its slab page that matters). */
+struct hole { struct vtd_mem under; uint64_t lo, hi; };
 static int hole_read(void *ctx, uint64_t pa, void *buf, size_t len, char *why, size_t whylen)
 {
 	struct hole *h = ctx;
-	if (h->pfn >= pa >> 12 && h->pfn <= (pa + len - 1) >> 12) {
+	if (pa < h->hi && pa + len > h->lo) {
 		snprintf(why, whylen, "excluded page (not in the dump) at 0x%llx",
-			 (unsigned long long)(h->pfn << 12));
+			 (unsigned long long)(h->lo & ~0xfffull));
 		return -1;
 	}
 	return h->under.read(h->under.ctx, pa, buf, len, why, whylen);
@@ -210,12 +212,13 @@ TEST(excluded_structure_is_named)
 	 * is lost (an error) or a unit is (a missing fact): both must name the
 	 * structure, its address and the page */
 	uint64_t va = f.ks->units[1].iommu;
-	struct hole h = { f.mem, (va - f.ks->km.page_offset_base) >> 12 };
+	uint64_t page = (va - f.ks->km.page_offset_base) & ~0xfffull;
+	struct hole h = { f.mem, page, page + 4096 };
 	struct vtd_mem m = { hole_read, &h };
 	struct vtd_kstate *ks = NULL;
 	struct vtd_error e;
 	snprintf(want, sizeof(want), "excluded page (not in the dump) at 0x%llx",
-		 (unsigned long long)(h.pfn << 12));
+		 (unsigned long long)page);
 	vtd_error_init(&e);
 	int rc = vtd_kstate_load(&m, &f.k.ki, &ks, &e);
 	const char *msg = rc ? e.msg : ks && ks->nmissing ? ks->missing[0] : "";
@@ -268,20 +271,6 @@ TEST(marks_and_who_show_page_marks)
 	teardown(&f);
 }
 
-/* A source that lost one structure alone (as when it is the only object
- * of its slab page that makedumpfile dropped) */
-struct rhole { struct vtd_mem under; uint64_t lo, hi; };
-static int rhole_read(void *ctx, uint64_t pa, void *buf, size_t len, char *why, size_t whylen)
-{
-	struct rhole *h = ctx;
-	if (pa < h->hi && pa + len > h->lo) {
-		snprintf(why, whylen, "excluded page (not in the dump) at 0x%llx",
-			 (unsigned long long)(h->lo & ~0xfffull));
-		return -1;
-	}
-	return h->under.read(h->under.ctx, pa, buf, len, why, whylen);
-}
-
 TEST(unit_whose_intel_iommu_is_lost_is_not_known)
 {
 	struct fixture f;
@@ -296,8 +285,8 @@ TEST(unit_whose_intel_iommu_is_lost_is_not_known)
 	 * structure held is unknown (null), never zero, and never walked as a
 	 * root table at 0 or a legacy-mode unit */
 	uint64_t pa = f.ks->units[1].iommu - f.ks->km.page_offset_base;
-	struct rhole h = { f.mem, pa, pa + 64 };
-	struct vtd_mem m = { rhole_read, &h };
+	struct hole h = { f.mem, pa, pa + 64 };
+	struct vtd_mem m = { hole_read, &h };
 	struct vtd_kstate *ks = NULL, *keep = f.ks;
 	struct vtd_error e;
 	vtd_error_init(&e);
